@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// tcpdoctor command line: argument parsing and dispatch. Each command lives in ./commands and is
+// loaded on demand so that `tcpdoctor packets` does not pay for the HTML or Prometheus code.
+import { Command, CommanderError, Option } from "commander";
+import { VERSION } from "../version.js";
+import { EXIT_USAGE, errorLine, UserError } from "./errors.js";
+
+function run<A extends unknown[]>(load: () => Promise<{ default: (...args: A) => Promise<number> }>) {
+  return async (...args: A) => {
+    const mod = await load();
+    process.exitCode = await mod.default(...args);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("tcpdoctor")
+    .description(
+      "Diagnose TCP connection problems from evidence: captures, tcpdump text, socket tables, kernel counters, live hosts and probes.\nWith no command: diagnose this host now.",
+    )
+    .version(VERSION, "-V, --version")
+    .option("--no-color", "never colour the output (NO_COLOR is honoured too)")
+    .showHelpAfterError("(run tcpdoctor --help for usage)")
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  program
+    .command("analyze")
+    .description(
+      "diagnose evidence from files or - (stdin): pcap, pcapng, gzip'd captures, tcpdump text, host text, bundle directories",
+    )
+    .argument("<input...>", "capture files, text files, bundle directories, or - for stdin")
+    .option("--json", "machine-readable output (one JSON object)")
+    .option("--html <file>", "also write a self-contained HTML report")
+    .option("--config <file>", "thresholds per diagnosis id (YAML or JSON)")
+    .option("--connections", "include every connection in the human report")
+    .action(run(() => import("./commands/analyze.js")));
+
+  program
+    .command("packets")
+    .description("one row per TCP packet: relative numbers and Wireshark-compatible analysis flags")
+    .argument("<capture>", "pcap/pcapng (gzip ok), tcpdump text, or - for stdin")
+    .option("--json", "JSON lines, one object per TCP packet")
+    .action(run(() => import("./commands/packets.js")));
+
+  program
+    .command("conns")
+    .description("one row per TCP connection with its lifecycle and measurements")
+    .argument("<capture...>", "pcap/pcapng (gzip ok), tcpdump text, or - for stdin")
+    .option("--json", "a JSON array, one object per connection")
+    .action(run(() => import("./commands/conns.js")));
+
+  program
+    .command("host")
+    .description("diagnose this Linux host now: sockets with tcp_info, counters sampled twice, sysctls, conntrack, limits")
+    .option("--json", "machine-readable output")
+    .option("--html <file>", "also write a self-contained HTML report")
+    .option("--interval <seconds>", "seconds between the two counter samples", "1")
+    .option("--config <file>", "thresholds per diagnosis id (YAML or JSON)")
+    .action(run(() => import("./commands/host.js")));
+
+  program
+    .command("collect")
+    .description("write the raw evidence of this host into a bundle directory for `analyze` elsewhere")
+    .argument("[dir]", "bundle directory to create")
+    .option("--interval <seconds>", "seconds between the two counter samples", "1")
+    .action(run(() => import("./commands/collect.js")));
+
+  program
+    .command("explain")
+    .description("annotate a trace, socket table or counters line by line in plain words")
+    .argument("[input]", "file, or - for stdin (default)")
+    .option("--json", "machine-readable output")
+    .action(run(() => import("./commands/explain.js")));
+
+  program
+    .command("tune")
+    .description("tuning plan: BDP and buffers, backlogs, keepalive, port range, congestion control")
+    .option("--rtt <time>", "path round-trip time, e.g. 50ms or 0.05")
+    .option("--bandwidth <rate>", "path bandwidth, e.g. 1Gbit, 100Mbps")
+    .option("--profile <name>", "workload profile: web, db, bulk, proxy")
+    .option("--rate <conn/s>", "new outbound connections per second to one destination")
+    .option("--write <file>", "write the proposed /etc/sysctl.d/ file")
+    .option("--json", "machine-readable output")
+    .action(run(() => import("./commands/tune.js")));
+
+  program
+    .command("rules")
+    .description("list every diagnosis id; with --prometheus, print Prometheus alerting rules")
+    .option("--prometheus", "emit a Prometheus alerting-rules file for the host diagnoses")
+    .option("--json", "machine-readable output")
+    .action(run(() => import("./commands/rules.js")));
+
+  // No command: diagnose this host.
+  program.action(run(() => import("./commands/host.js")));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; every parse error is a usage error (2)
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0) return 0;
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`tcpdoctor: ${errorLine(err)}\n`);
+    if (process.env.TCPDOCTOR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return err instanceof UserError ? err.exitCode : EXIT_USAGE;
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`tcpdoctor: ${errorLine(err)}\n`);
+    process.exitCode = EXIT_USAGE;
+  },
+);

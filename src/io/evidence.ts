@@ -1,0 +1,241 @@
+// Turns the command line's inputs into evidence: each file, stdin or directory is recognised by its
+// content (never its name) and routed to the capture pipeline, the tcpdump text parser, or the host
+// text parsers. The only place where `analyze` touches the file system.
+import { stat } from "node:fs/promises";
+import { CaptureParser, captureFormatOf } from "../core/capture/index.js";
+import { decodePacket } from "../core/decode/index.js";
+import { CaptureAnalysis } from "../core/pipeline.js";
+import type { ConnectionSummary, PacketAnalysis } from "../core/tcp/types.js";
+import type { DecodedPacket } from "../core/types.js";
+import { mergeSnapshots } from "../host/merge.js";
+import type { HostSnapshot } from "../host/types.js";
+import type { CaptureFacts } from "../rules/types.js";
+import { parseHostText } from "../text/detect.js";
+import { looksLikeTcpdump, parseTcpdump } from "../text/tcpdump.js";
+import { UserError } from "../cli/errors.js";
+import { loadBundle } from "./bundle.js";
+import { openInput } from "./capture-source.js";
+
+export interface InputInfo {
+  path: string;
+  format: string;
+  packets?: number;
+  warnings: string[];
+}
+
+export interface Evidence {
+  inputs: InputInfo[];
+  connections: ConnectionSummary[];
+  capture?: CaptureFacts;
+  host?: HostSnapshot;
+}
+
+export interface LoadOptions {
+  /** Called for every TCP packet as it is analysed (packets command, HTML series). */
+  onPacket?: (pa: PacketAnalysis, pkt: DecodedPacket) => void;
+}
+
+/** Text inputs larger than this are refused rather than read whole into memory. */
+const MAX_TEXT_BYTES = 512 * 1024 * 1024;
+
+function looksBinary(head: Uint8Array): boolean {
+  const n = Math.min(head.length, 4096);
+  let odd = 0;
+  for (let i = 0; i < n; i++) {
+    const b = head[i];
+    if (b === 0) return true;
+    if (b < 9 || (b > 13 && b < 32)) odd++;
+  }
+  return n > 0 && odd / n > 0.05;
+}
+
+async function readAllText(chunks: AsyncIterable<Uint8Array>, path: string): Promise<string> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of chunks) {
+    size += c.length;
+    if (size > MAX_TEXT_BYTES) throw new UserError(`${path}: text input larger than 512 MiB; split it or capture to pcap`);
+    parts.push(c);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+/** Streams one capture file through reader → decoder → analysis. */
+async function feedCapture(
+  path: string,
+  head: Uint8Array,
+  chunks: AsyncIterable<Uint8Array>,
+  gzip: boolean,
+  analysis: CaptureAnalysis,
+): Promise<InputInfo> {
+  const warnings: string[] = [];
+  const parser = new CaptureParser({ onWarning: (w) => warnings.push(`${w.message}`) });
+  const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => analysis.push(decodePacket(rec));
+  try {
+    for await (const chunk of chunks) parser.push(chunk, emit);
+  } catch (err) {
+    throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let info: ReturnType<CaptureParser["end"]>;
+  try {
+    info = parser.end();
+  } catch (err) {
+    throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const format = `${captureFormatOf(head) ?? info.format}${gzip ? "+gzip" : ""}`;
+  for (const w of info.warnings) if (!warnings.includes(w)) warnings.push(w);
+  analysis.addFileInfo({
+    path,
+    format,
+    linkTypes: [...new Set(info.interfaces.map((i) => i.linkType))],
+    snaplen: info.interfaces[0]?.snaplen,
+    droppedByInterface: info.droppedByInterface,
+    truncatedAt: info.truncatedAt,
+    packets: info.packets,
+  });
+  return { path, format, packets: info.packets, warnings };
+}
+
+/**
+ * Loads every input and returns the combined evidence. Captures (binary or tcpdump text) feed one
+ * analysis each; host texts and bundles merge into one host snapshot.
+ */
+export async function loadEvidence(paths: string[], opts: LoadOptions = {}): Promise<Evidence> {
+  const inputs: InputInfo[] = [];
+  const hostParts: HostSnapshot[] = [];
+  const connections: ConnectionSummary[] = [];
+  let capture: CaptureFacts | undefined;
+
+  const finishAnalysis = (analysis: CaptureAnalysis) => {
+    const res = analysis.finish();
+    const offset = connections.length ? connections[connections.length - 1].stream + 1 : 0;
+    for (const c of res.connections) connections.push(offset ? { ...c, stream: c.stream + offset } : c);
+    capture = capture ? mergeCaptureFacts(capture, res.capture) : res.capture;
+  };
+
+  for (const path of paths) {
+    if (path !== "-") {
+      let st: Awaited<ReturnType<typeof stat>>;
+      try {
+        st = await stat(path);
+      } catch {
+        throw new UserError(`${path}: no such file or directory`);
+      }
+      if (st.isDirectory()) {
+        const bundle = await loadBundle(path);
+        hostParts.push(bundle.snapshot);
+        inputs.push({ path, format: "bundle", warnings: bundle.warnings });
+        continue;
+      }
+    }
+    let opened: Awaited<ReturnType<typeof openInput>>;
+    try {
+      opened = await openInput(path);
+    } catch (err) {
+      throw new UserError(`${path === "-" ? "stdin" : path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const { head, chunks, gzip } = opened;
+    const name = path === "-" ? "stdin" : path;
+    if (head.length === 0) throw new UserError(`${name}: empty input (expected a capture or command output)`);
+
+    if (captureFormatOf(head)) {
+      const analysis = new CaptureAnalysis({ onPacket: opts.onPacket });
+      inputs.push(await feedCapture(name, head, chunks, gzip, analysis));
+      finishAnalysis(analysis);
+      continue;
+    }
+    if (looksBinary(head)) {
+      throw new UserError(`${name}: binary data that is neither pcap nor pcapng (byte 0: 0x${(head[0] ?? 0).toString(16).padStart(2, "0")})`);
+    }
+    const text = await readAllText(chunks, name);
+    if (looksLikeTcpdump(text)) {
+      const parsed = parseTcpdump(text, { path: name });
+      const analysis = new CaptureAnalysis({ onPacket: opts.onPacket, fromText: true });
+      for (const p of parsed.packets) analysis.push(p);
+      analysis.addFileInfo({ path: name, format: "tcpdump-text", linkTypes: [], packets: parsed.packets.length });
+      const warnings = parsed.skipped.length
+        ? [`${parsed.skipped.length} line(s) not understood, first at line ${parsed.skipped[0].line}: ${parsed.skipped[0].reason}`]
+        : [];
+      inputs.push({ path: name, format: "tcpdump-text", packets: parsed.packets.length, warnings });
+      finishAnalysis(analysis);
+      continue;
+    }
+    const parsed = parseHostText(text, name);
+    if (parsed.kind === "unknown") {
+      throw new UserError(
+        `${name}: not a capture and not a known command output (expected pcap, pcapng, tcpdump, ss, netstat, nstat, /proc/net, sysctl, conntrack, dmesg ...)`,
+      );
+    }
+    hostParts.push(parsed.snapshot);
+    inputs.push({ path: name, format: parsed.kind, warnings: parsed.warnings });
+  }
+
+  const host = hostParts.length ? mergeSnapshots(hostParts) : undefined;
+  return { inputs, connections, capture, host };
+}
+
+/** Combines capture facts of several files (sums and concatenations). */
+export function mergeCaptureFacts(a: CaptureFacts, b: CaptureFacts): CaptureFacts {
+  return {
+    files: [...a.files, ...b.files],
+    packets: a.packets + b.packets,
+    tcpPackets: a.tcpPackets + b.tcpPackets,
+    duration: Math.max(a.duration, b.duration),
+    snaplenTruncated: a.snaplenTruncated + b.snaplenTruncated,
+    duplicates: a.duplicates + b.duplicates,
+    oneSidedConnections: a.oneSidedConnections + b.oneSidedConnections,
+    noHandshakeConnections: a.noHandshakeConnections + b.noHandshakeConnections,
+    captureLossSegments: a.captureLossSegments + b.captureLossSegments,
+    unmatchedIcmp: [...a.unmatchedIcmp, ...b.unmatchedIcmp],
+    fromText: a.fromText && b.fromText,
+    decodeErrors: a.decodeErrors + b.decodeErrors,
+  };
+}
+
+/**
+ * Streams the decoded packets of one capture (binary or tcpdump text) to `onPacket`, awaiting
+ * `afterChunk` between input chunks so output back-pressure bounds memory.
+ */
+export async function streamPackets(
+  path: string,
+  onPacket: (pkt: DecodedPacket) => void,
+  afterChunk?: () => Promise<void>,
+): Promise<InputInfo> {
+  const name = path === "-" ? "stdin" : path;
+  let opened: Awaited<ReturnType<typeof openInput>>;
+  try {
+    if (path !== "-" && (await stat(path)).isDirectory()) throw new UserError(`${name}: is a directory, expected a capture`);
+    opened = await openInput(path);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${name}: ${err instanceof Error && "code" in err && err.code === "ENOENT" ? "no such file" : err instanceof Error ? err.message : String(err)}`);
+  }
+  const { head, chunks, gzip } = opened;
+  if (head.length === 0) throw new UserError(`${name}: empty input (expected a capture)`);
+  if (captureFormatOf(head)) {
+    const warnings: string[] = [];
+    const parser = new CaptureParser({ onWarning: (w) => warnings.push(w.message) });
+    const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => onPacket(decodePacket(rec));
+    try {
+      for await (const chunk of chunks) {
+        parser.push(chunk, emit);
+        if (afterChunk) await afterChunk();
+      }
+      const info = parser.end();
+      for (const w of info.warnings) if (!warnings.includes(w)) warnings.push(w);
+      return { path: name, format: `${info.format}${gzip ? "+gzip" : ""}`, packets: info.packets, warnings };
+    } catch (err) {
+      throw new UserError(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (looksBinary(head)) throw new UserError(`${name}: binary data that is neither pcap nor pcapng`);
+  const text = await readAllText(chunks, name);
+  if (!looksLikeTcpdump(text)) throw new UserError(`${name}: not a capture (expected pcap, pcapng or tcpdump text)`);
+  const parsed = parseTcpdump(text, { path: name });
+  for (const p of parsed.packets) onPacket(p);
+  if (afterChunk) await afterChunk();
+  const warnings = parsed.skipped.length
+    ? [`${parsed.skipped.length} line(s) not understood, first at line ${parsed.skipped[0].line}: ${parsed.skipped[0].reason}`]
+    : [];
+  return { path: name, format: "tcpdump-text", packets: parsed.packets.length, warnings };
+}
