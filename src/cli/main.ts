@@ -32,7 +32,6 @@ export function buildProgram(): Command {
     )
     .argument("<input...>", "capture files, text files, bundle directories, or - for stdin")
     .option("--json", "machine-readable output (one JSON object)")
-    .option("--html <file>", "also write a self-contained HTML report")
     .option("--config <file>", "thresholds per diagnosis id (YAML or JSON)")
     .option("--connections", "include every connection in the human report")
     .action(run(() => import("./commands/analyze.js")));
@@ -55,7 +54,6 @@ export function buildProgram(): Command {
     .command("host")
     .description("diagnose this Linux host now: sockets with tcp_info, counters sampled twice, sysctls, conntrack, limits")
     .option("--json", "machine-readable output")
-    .option("--html <file>", "also write a self-contained HTML report")
     .option("--interval <seconds>", "seconds between the two counter samples", "1")
     .option("--config <file>", "thresholds per diagnosis id (YAML or JSON)")
     .action(run(() => import("./commands/host.js")));
@@ -91,6 +89,40 @@ export function buildProgram(): Command {
     .option("--prometheus", "emit a Prometheus alerting-rules file for the host diagnoses")
     .option("--json", "machine-readable output")
     .action(run(() => import("./commands/rules.js")));
+
+  program
+    .command("probe")
+    .description("active connect probes: DNS, connect, classify (refused, timeout, reset, slow), time")
+    .argument("<target...>", "host:port ([v6addr]:port for IPv6)")
+    .option("--count <n>", "attempts per address", "1")
+    .option("--interval <seconds>", "seconds between attempts", "1")
+    .option("--timeout <seconds>", "connect timeout per attempt", "10")
+    .option("--send <string>", "send this after connecting")
+    .option("--expect <string>", "expect this in the reply")
+    .option("--json", "machine-readable output")
+    .action(run(() => import("./commands/probe.js")));
+
+  program
+    .command("capture")
+    .description("live capture through tcpdump -w -, analysed while it streams")
+    .addOption(new Option("-i, --interface <if>", "interface to capture on").default("any"))
+    .option("--filter <bpf>", "BPF capture filter", "tcp or icmp or icmp6")
+    .option("--duration <seconds>", "stop after this many seconds")
+    .option("--count <n>", "stop after this many packets")
+    .option("--write <file>", "keep the raw capture in this pcap file too")
+    .option("--json", "machine-readable output")
+    .action(run(() => import("./commands/capture.js")));
+
+  program
+    .command("watch")
+    .description("continuous monitoring with thresholds, alerts, and a Prometheus /metrics endpoint")
+    .option("--interval <seconds>", "seconds between snapshots", "10")
+    .option("--config <file>", "thresholds (YAML or JSON)")
+    .option("--log <file>", "append alerts as JSON lines to this file")
+    .option("--prometheus <host:port>", "serve /metrics here (e.g. 127.0.0.1:9469)")
+    .option("--once", "take one snapshot, evaluate, print, exit")
+    .option("--json", "print each evaluation as JSON")
+    .action(run(() => import("./commands/watch.js")));
 
   // No command: diagnose this host.
   program.action(run(() => import("./commands/host.js")));

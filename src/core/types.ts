@@ -140,6 +140,10 @@ export interface IcmpError {
     srcPort?: number;
     dstPort?: number;
     seq?: number;
+    /** Quoted TCP acknowledgment number, flag bits and raw window, when the quote is long enough (20 bytes of TCP). */
+    ack?: number;
+    flags?: number;
+    window?: number;
   };
 }
 

@@ -124,6 +124,7 @@ export interface SocketSummary {
 }
 
 export interface ProcessInfo {
+  /** 0 when the input does not say which process (a bare fd count, limits without a pid). */
   pid: number;
   name?: string;
   openFds?: number;
@@ -160,6 +161,67 @@ export interface InterfaceStats {
   txPackets?: number;
   /** ethtool -S counters whose name speaks of errors/drops. */
   nicCounters?: Record<string, number>;
+  /** Operational state from `ip link`/`ip addr` (UP, DOWN, UNKNOWN, LOWERLAYERDOWN, ...). */
+  state?: string;
+  /** Addresses with prefix length from `ip addr` ("10.0.0.1/24", "fd00::1/64"). */
+  addresses?: string[];
+  source?: SourceRef;
+}
+
+/** One rule of a packet filter (nft list ruleset, iptables -L -v -n, iptables-save -c) with its counter. */
+export interface FirewallRule {
+  /** "nft" or "iptables". */
+  tool: string;
+  /** nft family+table ("inet filter") or iptables table ("filter"). */
+  table?: string;
+  chain?: string;
+  /** Netfilter hook of the chain (input, forward, output, prerouting, postrouting). */
+  hook?: string;
+  verdict: "accept" | "drop" | "reject" | "other";
+  /** For reject: how ("tcp reset", "icmp port-unreachable", ...). */
+  rejectWith?: string;
+  /** Destination ports the rule matches, when it names them. */
+  dports?: number[];
+  protocol?: string;
+  packets?: number;
+  bytes?: number;
+  /** The rule text as printed. */
+  rule: string;
+  source?: SourceRef;
+}
+
+/** `tc -s qdisc` statistics of one queueing discipline. */
+export interface QdiscStats {
+  dev: string;
+  kind: string;
+  handle?: string;
+  /** "root" or the parent handle. */
+  parent?: string;
+  /** Configured rate (tbf/htb), bits/s. */
+  rateBps?: number;
+  sentBytes?: number;
+  sentPackets?: number;
+  dropped?: number;
+  overlimits?: number;
+  requeues?: number;
+  backlogBytes?: number;
+  backlogPackets?: number;
+  source?: SourceRef;
+}
+
+/** One `ping` run (typically `ping -M do -s SIZE dst` to probe the path MTU). */
+export interface PingResult {
+  dst: string;
+  /** IP packet size sent (payload + headers), from "1472(1500) bytes of data". */
+  packetSize?: number;
+  transmitted?: number;
+  received?: number;
+  /** "+N errors" of the summary (frag needed, unreachable, local errors). */
+  errors?: number;
+  lossPercent?: number;
+  rttAvgMs?: number;
+  /** MTU named by "Frag needed and DF set (mtu = N)" or "message too long, mtu=N". */
+  mtuReported?: number;
   source?: SourceRef;
 }
 
@@ -195,10 +257,14 @@ export interface HostSnapshot {
    * /proc/net/netstat "TcpExt: ListenOverflows" becomes TcpExtListenOverflows).
    */
   counters?: Record<string, number>;
+  /** Where each counter was read (same keys as counters), so findings can cite the line. */
+  counterSources?: Record<string, SourceRef>;
   /** Counter increases over an interval (two snapshots, or nstat's delta output). */
   counterDeltas?: { seconds?: number; values: Record<string, number>; source?: string };
   /** sysctl name (dotted, e.g. net.ipv4.tcp_syncookies) → raw value string. */
   sysctls?: Record<string, string>;
+  /** Where each sysctl was read (same keys as sysctls). */
+  sysctlSources?: Record<string, SourceRef>;
   sockstat?: {
     tcpInuse?: number;
     tcpOrphan?: number;
@@ -206,6 +272,9 @@ export interface HostSnapshot {
     tcpAlloc?: number;
     /** TCP memory in pages. */
     tcpMem?: number;
+    /** sockstat6 "TCP6: inuse". */
+    tcp6Inuse?: number;
+    source?: SourceRef;
   };
   conntrack?: ConntrackInfo;
   processes?: ProcessInfo[];
@@ -213,10 +282,28 @@ export interface HostSnapshot {
   ulimitNofile?: number;
   kernelLog?: KernelLogLine[];
   interfaces?: InterfaceStats[];
-  /** `ip route get` results: destination → device, source, mtu. */
-  routes?: { dst: string; dev?: string; src?: string; via?: string; mtu?: number; source?: SourceRef }[];
+  /**
+   * `ip route get` results: destination → device, source, mtu. Entries of an `ip route` table
+   * land here too, their dst being "default" or a prefix ("10.0.0.0/24").
+   */
+  routes?: {
+    dst: string;
+    dev?: string;
+    src?: string;
+    via?: string;
+    mtu?: number;
+    /** `ip route get` failed ("Network is unreachable", "unreachable", "prohibit"). */
+    error?: string;
+    source?: SourceRef;
+  }[];
   /** Path MTU observations from ping -M do / tracepath. */
   pmtu?: { dst?: string; pmtu: number; source?: SourceRef }[];
+  /** ping runs (reachability and DF-size probes). */
+  pings?: PingResult[];
+  /** Packet filter rules with counters (nft, iptables). */
+  firewall?: FirewallRule[];
+  /** Queueing disciplines with drop/overlimit counters (tc -s qdisc). */
+  qdiscs?: QdiscStats[];
   /** Things that could not be read (permission, missing tool), said once in the report. */
   unavailable?: string[];
 }

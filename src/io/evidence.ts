@@ -1,8 +1,10 @@
 // Turns the command line's inputs into evidence: each file, stdin or directory is recognised by its
 // content (never its name) and routed to the capture pipeline, the tcpdump text parser, or the host
 // text parsers. The only place where `analyze` touches the file system.
+import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { CaptureParser, captureFormatOf } from "../core/capture/index.js";
+import { gunzipSync } from "node:zlib";
+import { CaptureParser, captureFormatOf, isGzip } from "../core/capture/index.js";
 import { decodePacket } from "../core/decode/index.js";
 import { CaptureAnalysis } from "../core/pipeline.js";
 import type { ConnectionSummary, PacketAnalysis } from "../core/tcp/types.js";
@@ -28,6 +30,40 @@ export interface Evidence {
   connections: ConnectionSummary[];
   capture?: CaptureFacts;
   host?: HostSnapshot;
+}
+
+/** A path ("-" for stdin), or bytes already read (e.g. stdin that must be read twice). */
+export type InputSource = string | { name: string; bytes: Uint8Array };
+
+/** Same shape as openInput, over bytes in memory (gunzipped when they are gzip). */
+export function openBytes(bytes: Uint8Array): { head: Uint8Array; chunks: AsyncIterable<Uint8Array>; gzip: boolean } {
+  const gzip = isGzip(bytes);
+  const data = gzip ? new Uint8Array(gunzipSync(bytes)) : bytes;
+  return {
+    head: data.subarray(0, 65536),
+    gzip,
+    chunks: (async function* () {
+      yield data;
+    })(),
+  };
+}
+
+/** Reads a whole input (file or "-") into memory, bounded. */
+export async function readInputBytes(path: string): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const stream = path === "-" ? process.stdin : createReadStream(path);
+  try {
+    for await (const c of stream as AsyncIterable<Uint8Array>) {
+      size += c.length;
+      if (size > MAX_TEXT_BYTES) throw new UserError(`${path}: input larger than 512 MiB`);
+      parts.push(c);
+    }
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${path === "-" ? "stdin" : path}: cannot read (${err instanceof Error && "code" in err ? err.code : String(err)})`);
+  }
+  return Buffer.concat(parts);
 }
 
 export interface LoadOptions {
@@ -70,7 +106,7 @@ async function feedCapture(
 ): Promise<InputInfo> {
   const warnings: string[] = [];
   const parser = new CaptureParser({ onWarning: (w) => warnings.push(`${w.message}`) });
-  const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => analysis.push(decodePacket(rec));
+  const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => analysis.push(decodePacket(rec), rec);
   try {
     for await (const chunk of chunks) parser.push(chunk, emit);
   } catch (err) {
@@ -100,7 +136,7 @@ async function feedCapture(
  * Loads every input and returns the combined evidence. Captures (binary or tcpdump text) feed one
  * analysis each; host texts and bundles merge into one host snapshot.
  */
-export async function loadEvidence(paths: string[], opts: LoadOptions = {}): Promise<Evidence> {
+export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {}): Promise<Evidence> {
   const inputs: InputInfo[] = [];
   const hostParts: HostSnapshot[] = [];
   const connections: ConnectionSummary[] = [];
@@ -113,8 +149,9 @@ export async function loadEvidence(paths: string[], opts: LoadOptions = {}): Pro
     capture = capture ? mergeCaptureFacts(capture, res.capture) : res.capture;
   };
 
-  for (const path of paths) {
-    if (path !== "-") {
+  for (const source of paths) {
+    const path = typeof source === "string" ? source : source.name;
+    if (typeof source === "string" && path !== "-") {
       let st: Awaited<ReturnType<typeof stat>>;
       try {
         st = await stat(path);
@@ -130,7 +167,7 @@ export async function loadEvidence(paths: string[], opts: LoadOptions = {}): Pro
     }
     let opened: Awaited<ReturnType<typeof openInput>>;
     try {
-      opened = await openInput(path);
+      opened = typeof source === "string" ? await openInput(path) : openBytes(source.bytes);
     } catch (err) {
       throw new UserError(`${path === "-" ? "stdin" : path}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -72,7 +72,30 @@ export interface ProbeAttempt {
   connectTime?: number;
   errno?: string;
   message?: string;
+  /** Seconds since the probe run started, when the attempt began. */
   at: number;
+  /** 1-based number of the attempt within its series (same target, address and port). */
+  seq?: number;
+  /** Connect timeout of the attempt, seconds. */
+  timeout?: number;
+  /** What followed a successful connect: bytes sent (--send) and received, how the peer ended it. */
+  exchange?: {
+    sent: number;
+    received: number;
+    /** --expect was given: whether the reply contained it. */
+    expectMatched?: boolean;
+    /** The peer reset ("reset") or closed ("fin") the connection this many seconds after connect. */
+    closedBy?: "reset" | "fin";
+    closedAfter?: number;
+  };
+  /** Where the kernel would send it (`ip route get`): device, source address, gateway, MTU. */
+  route?: { dev?: string; src?: string; via?: string; mtu?: number; error?: string };
+  /** The address belongs to this host (a probe of a local service). */
+  localAddress?: boolean;
+  /** This host's LISTEN sockets on the probed port ("ip:port"); read when the address is local. */
+  localListeners?: string[];
+  /** net.ipv4.tcp_syn_linear_timeouts of this host: SYN retries at 1 s steps before backing off. */
+  synLinearTimeouts?: number;
 }
 
 export interface Facts {

@@ -24,7 +24,8 @@ test("config: an unknown key is named with its line", () => {
 test("config: a wrong value type names the nested key and line", () => {
   assert.throws(
     () => parseConfig("thresholds:\n  packet-loss:\n    ratio: high\n", "c.yaml"),
-    (e: unknown) => e instanceof UserError && /c\.yaml:3: bad key thresholds\.packet-loss\.ratio/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError && /c\.yaml:3: bad key thresholds\.packet-loss\.ratio/.test(e.message),
   );
 });
 

@@ -108,6 +108,15 @@ export interface DirectionFacts {
   /** Retransmissions of full-size segments vs small ones (PMTU black-hole signature). */
   fullSizeRetransmissions: number;
   smallSegmentsDelivered: number;
+  /**
+   * Segments lost between the sender and the capture point: seen once, filling a sequence hole
+   * later than reordering explains (half the handshake RTT), i.e. only their retransmission passed.
+   */
+  lostBeforeCapture?: number;
+  /** Segments the peer ACKed that the capture never showed and nobody retransmitted: capture loss, not network loss. */
+  missedSegments?: number;
+  /** RTT of this side's data as ACKed by the peer (ACKs covering retransmitted data excluded), seconds. */
+  ackRtt?: { min: number; avg: number; max: number; samples: number; p50?: number; p95?: number };
 }
 
 export interface ThinkTime {

@@ -1,0 +1,27 @@
+// `tcpdoctor rules`: every diagnosis id, its default severity, the evidence that can produce it,
+// and the configurable thresholds of the rules that evaluate it.
+import { listRules } from "../../rules/engine.js";
+import { EXIT_OK } from "../errors.js";
+import { colors, useColor } from "../output.js";
+
+export default async function rules(opts: { json?: boolean; color?: boolean }): Promise<number> {
+  const rows = listRules();
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  const c = colors(useColor(opts.color));
+  const w = Math.max(...rows.map((r) => r.id.length));
+  let category = "";
+  for (const r of rows) {
+    if (r.category !== category) {
+      category = r.category;
+      process.stdout.write(`\n${c.bold(category)}\n`);
+    }
+    const thresholds = r.rules.flatMap((x) => Object.entries(x.thresholds).map(([k, v]) => `${k}=${v}`));
+    process.stdout.write(
+      `  ${c.cyan(r.id.padEnd(w))}  ${r.severity.padEnd(8)}  ${r.title}  ${c.dim(`[${r.evidence.join(", ")}]`)}${thresholds.length ? c.dim(`  thresholds: ${thresholds.join(" ")}`) : ""}\n`,
+    );
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,95 @@
+// Packet decoding: link layer → IPv4/IPv6 → TCP / ICMP errors, as pure functions over the bytes
+// of one capture record. Each layer names the next protocol; the tables below pick its decoder.
+// Never throws on packet bytes: problems end up in DecodedPacket.error / .truncated.
+
+import { type DecodedPacket, LinkType, type PacketRecord } from "../types.js";
+import { decodeSll, decodeSll2 } from "./cooked.js";
+import { decodeEthernet } from "./ethernet.js";
+import { decodeIcmp4, decodeIcmp6 } from "./icmp.js";
+import { decodeIpv4 } from "./ipv4.js";
+import { decodeIpv6 } from "./ipv6.js";
+import { EtherType, IpProtocol, type LayerCursor, type LayerDecoder, NONE } from "./layer.js";
+import { decodeLoop, decodeNull } from "./loopback.js";
+import { decodeRawIp, decodeRawIpv4, decodeRawIpv6 } from "./raw.js";
+import { decodeTcp } from "./tcp.js";
+
+/** Link-layer decoders by LINKTYPE_ number; each leaves an EtherType in cursor.next. */
+export const linkDecoders: ReadonlyMap<number, LayerDecoder> = new Map<number, LayerDecoder>([
+  [LinkType.ETHERNET, decodeEthernet],
+  [LinkType.LINUX_SLL, decodeSll],
+  [LinkType.LINUX_SLL2, decodeSll2],
+  [LinkType.RAW, decodeRawIp],
+  [LinkType.RAW_OPENBSD, decodeRawIp],
+  [LinkType.RAW_ALT, decodeRawIp],
+  [LinkType.IPV4, decodeRawIpv4],
+  [LinkType.IPV6, decodeRawIpv6],
+  [LinkType.NULL, decodeNull],
+  [LinkType.LOOP, decodeLoop],
+]);
+
+/** Network-layer decoders by EtherType; each leaves an IP protocol number in cursor.next. */
+export const networkDecoders: ReadonlyMap<number, LayerDecoder> = new Map<number, LayerDecoder>([
+  [EtherType.IPV4, decodeIpv4],
+  [EtherType.IPV6, decodeIpv6],
+]);
+
+/** Transport decoders by IP protocol number (after IPv6 extension headers). */
+export const transportDecoders: ReadonlyMap<number, LayerDecoder> = new Map<number, LayerDecoder>([
+  [IpProtocol.TCP, decodeTcp],
+  [IpProtocol.ICMP, decodeIcmp4],
+  [IpProtocol.ICMPV6, decodeIcmp6],
+]);
+
+// Dense copies of the small-keyed tables for the per-packet lookups (an indexed load beats Map.get).
+const linkByType = denseTable(linkDecoders, 512);
+const transportByProtocol = denseTable(transportDecoders, 256);
+
+function denseTable(table: ReadonlyMap<number, LayerDecoder>, size: number): (LayerDecoder | undefined)[] {
+  const dense = new Array<LayerDecoder | undefined>(size).fill(undefined);
+  for (const [key, decoder] of table) dense[key] = decoder;
+  return dense;
+}
+
+// One cursor reused by every call: decodePacket is synchronous and not re-entrant.
+const cursor: LayerCursor = { offset: 0, capEnd: 0, end: 0, origEnd: 0, next: NONE };
+
+/**
+ * Decodes one capture record down to TCP or an ICMP error. Frames that are not IP (ARP, LLC, ...)
+ * come back with neither ip nor error; unknown link types and malformed or truncated headers come
+ * back with `error` (and `truncated` for the snaplen) and the layers decoded so far.
+ * The result is read-only: packets without TCP options share one frozen options object.
+ */
+export function decodePacket(rec: PacketRecord): DecodedPacket {
+  const data = rec.data;
+  const out: DecodedPacket = {
+    frame: rec.frame,
+    tsSec: rec.tsSec,
+    tsNsec: rec.tsNsec,
+    linkType: rec.linkType,
+    capLen: rec.capLen,
+    origLen: rec.origLen,
+  };
+  const link = rec.linkType >= 0 && rec.linkType < 512 ? linkByType[rec.linkType] : undefined;
+  if (link === undefined) {
+    out.error = `unsupported link type ${rec.linkType}`;
+    return out;
+  }
+  const captured = Math.min(data.length, rec.capLen);
+  const cur = cursor;
+  cur.offset = 0;
+  cur.capEnd = captured;
+  cur.end = captured;
+  cur.origEnd = Math.max(rec.origLen, captured);
+  cur.next = NONE;
+  if (!link(data, cur, out)) return out;
+  const network = networkDecoders.get(cur.next);
+  if (network === undefined || !network(data, cur, out)) return out;
+  const transport = transportByProtocol[cur.next];
+  if (transport !== undefined) transport(data, cur, out);
+  return out;
+}
+
+export { formatIpv6, ipv4Text, ipv6At } from "./address.js";
+export { Icmp4Type, Icmp6Type } from "./icmp.js";
+export { EtherType, IpProtocol, type LayerCursor, type LayerDecoder } from "./layer.js";
+export { decodeTcpOptions, NO_OPTIONS, TcpOptionKind } from "./tcp.js";

@@ -1,0 +1,63 @@
+// IPv4 header: addresses, lengths, fragmentation, options.
+
+import type { DecodedPacket, IpHeader } from "../types.js";
+import { ipv4At } from "./address.js";
+import { u16 } from "./bytes.js";
+import { type LayerCursor, malformed, NONE, truncatedAt } from "./layer.js";
+
+const MIN_HEADER = 20;
+
+/**
+ * IPv4 header at cur.offset. Sets out.ip; cur.end becomes the end of the datagram by its total
+ * length (so Ethernet padding is not payload) and cur.next its protocol, or NONE for a non-first
+ * fragment, which carries no transport header.
+ */
+export function decodeIpv4(data: Uint8Array, cur: LayerCursor, out: DecodedPacket): boolean {
+  const start = cur.offset;
+  const have = cur.capEnd - start;
+  if (have < 1) return truncatedAt(out, "IPv4 header", MIN_HEADER, have);
+  const first = data[start];
+  if (first >> 4 !== 4) return malformed(out, `IPv4 header with version ${first >> 4}`);
+  const headerLen = (first & 15) * 4;
+  if (headerLen < MIN_HEADER) return malformed(out, `IPv4 header length ${headerLen} is below 20`);
+  if (have < MIN_HEADER) return truncatedAt(out, "IPv4 header", headerLen, have);
+
+  // What the frame held after this point by its original length: the bound for total length.
+  const reported = cur.origEnd - start;
+  let totalLen = u16(data, start + 2);
+  // 0 = a segmentation-offload super-packet captured before the NIC split it: use the frame length.
+  if (totalLen === 0) totalLen = reported;
+  const flagsFrag = u16(data, start + 6);
+  const fragOffset = (flagsFrag & 0x1fff) * 8;
+  const more = (flagsFrag & 0x2000) !== 0;
+  const protocol = data[start + 9];
+  const ip: IpHeader = {
+    version: 4,
+    src: ipv4At(data, start + 12),
+    dst: ipv4At(data, start + 16),
+    ttl: data[start + 8],
+    protocol,
+    headerLen,
+    totalLen,
+    id: u16(data, start + 4),
+    dontFragment: (flagsFrag & 0x4000) !== 0,
+    hasOptions: headerLen > MIN_HEADER,
+  };
+  if (more || fragOffset > 0) ip.fragment = { offset: fragOffset, more };
+  out.ip = ip;
+
+  if (totalLen < headerLen)
+    return malformed(out, `IPv4 total length ${totalLen} is below the header length ${headerLen}`);
+  if (have < headerLen) return truncatedAt(out, "IPv4 options", headerLen, have);
+  let end = start + totalLen;
+  if (totalLen > reported) {
+    // The header claims more than the frame carried: trust the frame, flag the packet.
+    out.error = `IPv4 total length ${totalLen} exceeds the ${reported} bytes of the frame`;
+    end = start + reported;
+  }
+  cur.offset = start + headerLen;
+  cur.end = end;
+  if (end < cur.capEnd) cur.capEnd = end;
+  cur.next = fragOffset > 0 ? NONE : protocol;
+  return true;
+}

@@ -1,0 +1,84 @@
+// The capture pipeline behind one analysis: decoded packets → Wireshark-compatible per-packet
+// analysis (TcpAnalyzer) → per-connection facts (ConnectionTracker) and capture-wide facts.
+// Pure: the caller reads the files and decodes the records.
+//
+// Several files pushed into one CaptureAnalysis are analysed as one capture: a single analyzer
+// keeps numbering streams where the previous file left off (stream numbers never restart and a
+// connection that spans two files stays one stream), and times are seconds since the first
+// packet of the first file. Frame numbers stay those of the file each packet came from.
+
+import type { CaptureFacts } from "../rules/types.js";
+import { TcpAnalyzer } from "./tcp/analyzer.js";
+import { CaptureFactsBuilder, type CaptureFileFacts } from "./tcp/capture-facts.js";
+import { ConnectionTracker } from "./tcp/connections.js";
+import type { ConnectionSummary, PacketAnalysis } from "./tcp/types.js";
+import type { DecodedPacket, PacketRecord } from "./types.js";
+
+export interface CaptureAnalysisOptions {
+  /** Called for every TCP packet (and ICMP error quoting TCP) as it is analysed. */
+  onPacket?: (pa: PacketAnalysis, pkt: DecodedPacket) => void;
+  /** The packets come from tcpdump text rather than a binary capture. */
+  fromText?: boolean;
+  /**
+   * Seconds without a packet after which a connection's state is released while streaming
+   * (default 3600: longer than the idle timeouts of common load balancers and NATs, so a reset
+   * after a long idle period still lands on its connection).
+   */
+  idleTimeoutSec?: number;
+}
+
+export interface CaptureResult {
+  /** One summary per connection, ordered by stream number. */
+  connections: ConnectionSummary[];
+  capture: CaptureFacts;
+}
+
+export class CaptureAnalysis {
+  private readonly analyzer: TcpAnalyzer;
+  private readonly tracker: ConnectionTracker;
+  private readonly facts: CaptureFactsBuilder;
+  private readonly connections: ConnectionSummary[] = [];
+  private readonly onPacket?: (pa: PacketAnalysis, pkt: DecodedPacket) => void;
+  private finished?: CaptureResult;
+
+  constructor(opts: CaptureAnalysisOptions = {}) {
+    const idleTimeoutSec = opts.idleTimeoutSec ?? 3600;
+    this.onPacket = opts.onPacket;
+    this.facts = new CaptureFactsBuilder({ fromText: opts.fromText });
+    this.analyzer = new TcpAnalyzer({ idleTimeoutSec });
+    this.tracker = new ConnectionTracker({
+      idleTimeoutSec,
+      onFinal: (c) => {
+        this.connections.push(c);
+        this.facts.connection(c);
+      },
+      onUnmatchedIcmp: (pkt, icmp) => this.facts.icmpUnmatched(pkt, icmp),
+    });
+  }
+
+  addFileInfo(info: CaptureFileFacts): void {
+    this.facts.addFile(info);
+  }
+
+  /**
+   * One decoded packet, in capture order. With the raw record, duplicate detection also compares
+   * the captured IP bytes. Exact duplicates (mirroring) still reach the per-packet analysis, as
+   * they do in Wireshark, but are kept out of the connection facts.
+   */
+  push(pkt: DecodedPacket, rec?: PacketRecord): void {
+    const duplicate = this.facts.packet(pkt, rec);
+    const pa = this.analyzer.push(pkt);
+    if (pa && this.onPacket) this.onPacket(pa, pkt);
+    if (!duplicate) this.tracker.observe(pkt, pa);
+  }
+
+  /** Ends the analysis; later calls return the same result. */
+  finish(): CaptureResult {
+    if (this.finished) return this.finished;
+    this.tracker.finish();
+    this.analyzer.finish();
+    this.connections.sort((a, b) => a.stream - b.stream || a.start - b.start);
+    this.finished = { connections: this.connections, capture: this.facts.result() };
+    return this.finished;
+  }
+}

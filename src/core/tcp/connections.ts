@@ -1,0 +1,1474 @@
+// Per-connection facts: what really happened on each TCP connection, folded packet by packet
+// from the decoded headers (absolute sequence numbers) plus, when available, the Wireshark-style
+// per-packet analysis. Memory is bounded by the live connections: closed and idle connections are
+// finalised while streaming, and every per-connection list is capped.
+//
+// Two kinds of facts sit side by side:
+// - Wireshark's labels (retransmission, duplicate_ack, ...) counted per direction, so `conns`
+//   agrees with `packets`;
+// - facts measured from the bytes themselves, independent of those labels: sequence ranges seen
+//   twice (repeatedSegments), holes filled soon after they opened (reordering) or late (a segment
+//   lost before the capture point and retransmitted), holes never filled although the peer ACKed
+//   them (capture loss), Linux zero-window probes told apart from keepalives.
+
+import type { DecodedPacket, IcmpError } from "../types.js";
+import { TcpFlag } from "../types.js";
+import type {
+  AnalysisFlag,
+  ConnectionSummary,
+  DirectionFacts,
+  PacketAnalysis,
+  RetransmissionCounts,
+  Span,
+  ThinkTime,
+} from "./types.js";
+
+export interface ConnectionTrackerOptions {
+  /**
+   * Seconds without a packet after which an open connection is finalised while streaming
+   * (default 7200, the Linux keepalive idle). Connection attempts that never completed a
+   * handshake nor carried data are finalised after min(this, 180 s); connections closed by
+   * FIN both ways or RST after min(this, 60 s).
+   */
+  idleTimeoutSec?: number;
+  /**
+   * Receives every connection exactly once, when it is finalised (while streaming or by
+   * finish()). With it the tracker keeps no finished summary itself.
+   */
+  onFinal?: (c: ConnectionSummary) => void;
+  /** Receives ICMP errors whose quoted packet belongs to no connection seen so far. */
+  onUnmatchedIcmp?: (pkt: DecodedPacket, icmp: IcmpError, time: number) => void;
+}
+
+/** At most this many RTT samples are kept per direction for percentiles (running min/avg/max are exact). */
+const RTT_RESERVOIR = 256;
+/** Outstanding data segments remembered per direction for RTT sampling. */
+const MAX_OUTSTANDING = 4096;
+/** Sequence holes tracked per direction (reordering / capture loss). */
+const MAX_HOLES = 128;
+/** Disjoint byte ranges kept per direction before the closest ones are merged. */
+const MAX_RANGES = 512;
+/** Recently finalised streams remembered so stray late packets do not start a second summary. */
+const MAX_RECENT_FINAL = 8192;
+/** Without any RTT estimate, a hole filled within this many seconds counts as reordering. */
+const DEFAULT_REORDER_WINDOW = 0.01;
+const TOP = 5;
+
+const TWO32 = 4294967296;
+
+/** Running RTT aggregate plus a bounded, deterministic reservoir for percentiles. */
+class RttStats {
+  count = 0;
+  sum = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = 0;
+  private readonly reservoir: number[] = [];
+  private rng: number;
+
+  constructor(seed: number) {
+    this.rng = (seed * 2654435761 + 1) >>> 0 || 1;
+  }
+
+  add(x: number): void {
+    this.count++;
+    this.sum += x;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    if (this.reservoir.length < RTT_RESERVOIR) {
+      this.reservoir.push(x);
+      return;
+    }
+    // Reservoir sampling with a xorshift generator: pure and reproducible.
+    let r = this.rng;
+    r ^= r << 13;
+    r >>>= 0;
+    r ^= r >>> 17;
+    r ^= r << 5;
+    r >>>= 0;
+    this.rng = r;
+    const j = r % this.count;
+    if (j < RTT_RESERVOIR) this.reservoir[j] = x;
+  }
+
+  summary():
+    | { min: number; avg: number; max: number; samples: number; p50?: number; p95?: number }
+    | undefined {
+    if (this.count === 0) return undefined;
+    const sorted = [...this.reservoir].sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    return {
+      min: this.min,
+      avg: this.sum / this.count,
+      max: this.max,
+      samples: this.count,
+      p50: pct(0.5),
+      p95: pct(0.95),
+    };
+  }
+}
+
+/** Sorted disjoint [start, end) ranges of sequence space seen. */
+class RangeSet {
+  starts: number[] = [];
+  ends: number[] = [];
+
+  /** Bytes of [s, e) already covered. */
+  overlap(s: number, e: number): number {
+    let covered = 0;
+    // Ranges are few (usually one); a linear scan from the end is cheap.
+    for (let i = this.starts.length - 1; i >= 0; i--) {
+      if (this.ends[i] <= s) break;
+      const lo = Math.max(s, this.starts[i]);
+      const hi = Math.min(e, this.ends[i]);
+      if (hi > lo) covered += hi - lo;
+    }
+    return covered;
+  }
+
+  add(s: number, e: number): void {
+    if (e <= s) return;
+    const n = this.starts.length;
+    // Fast path: extends or follows the last range.
+    if (n === 0 || s > this.ends[n - 1]) {
+      this.starts.push(s);
+      this.ends.push(e);
+    } else if (s >= this.starts[n - 1]) {
+      if (e > this.ends[n - 1]) this.ends[n - 1] = e;
+    } else {
+      let i = 0;
+      while (i < n && this.ends[i] < s) i++;
+      let j = i;
+      let ns = s;
+      let ne = e;
+      while (j < n && this.starts[j] <= e) {
+        ns = Math.min(ns, this.starts[j]);
+        ne = Math.max(ne, this.ends[j]);
+        j++;
+      }
+      this.starts.splice(i, j - i, ns);
+      this.ends.splice(i, j - i, ne);
+    }
+    if (this.starts.length > MAX_RANGES) this.mergeClosest();
+  }
+
+  private mergeClosest(): void {
+    let best = 0;
+    let bestGap = Number.POSITIVE_INFINITY;
+    for (let i = 0; i + 1 < this.starts.length; i++) {
+      const gap = this.starts[i + 1] - this.ends[i];
+      if (gap < bestGap) {
+        bestGap = gap;
+        best = i;
+      }
+    }
+    this.ends[best] = this.ends[best + 1];
+    this.starts.splice(best + 1, 1);
+    this.ends.splice(best + 1, 1);
+  }
+}
+
+/** FIFO with a moving head: dropping from the front costs nothing per element. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  at(i: number): T {
+    return this.items[this.head + i];
+  }
+
+  push(x: T): void {
+    this.items.push(x);
+  }
+
+  /** Drops the first n items. */
+  drop(n: number): void {
+    this.head += n;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** A gap in one direction's sequence space, opened when a later segment arrived. */
+interface Hole {
+  start: number;
+  end: number;
+  openedAt: number;
+  /** Data-segment arrival index when it opened (for the reordering distance). */
+  openedIndex: number;
+  /** Opened by an ACK for data never seen (rather than by a later segment). */
+  byAck: boolean;
+  /** IPv4 id and TCP timestamp of the segment that opened it (when it carried them). */
+  ipId?: number;
+  tsVal?: number;
+}
+
+interface Outstanding {
+  end: number;
+  at: number;
+  retransmitted: boolean;
+}
+
+function emptyRetrans(): RetransmissionCounts {
+  return { total: 0, fast: 0, rto: 0, spurious: 0, syn: 0, synAck: 0 };
+}
+
+function emptyDirection(): DirectionFacts {
+  return {
+    packets: 0,
+    bytes: 0,
+    uniqueBytes: 0,
+    retransmissions: emptyRetrans(),
+    repeatedSegments: 0,
+    reorderedSegments: 0,
+    maxReorderDistance: 0,
+    duplicateAcks: 0,
+    outOfOrder: 0,
+    lostSegments: 0,
+    ackedUnseen: 0,
+    zeroWindows: 0,
+    zeroWindowProbes: 0,
+    keepAlives: 0,
+    keepAliveAcks: 0,
+    windowFull: 0,
+    windowUpdates: 0,
+    maxSegment: 0,
+    maxIpLen: 0,
+    maxInFlight: 0,
+    fullSizeRetransmissions: 0,
+    smallSegmentsDelivered: 0,
+    lostBeforeCapture: 0,
+    missedSegments: 0,
+  };
+}
+
+/** One sending direction of a connection: its sequence space and what the peer said about it. */
+class Side {
+  readonly facts = emptyDirection();
+  /** Absolute sequence number that maps to relative 0 (ISN, else the first one seen). */
+  base?: number;
+  /** The base came from a real packet of this side (not inferred from the peer's ACK). */
+  baseFromPacket = false;
+  /** Highest relative sequence reached, SYN and FIN included. */
+  high = Number.NEGATIVE_INFINITY;
+  /** Highest relative end of payload bytes, and the lowest payload start seen. */
+  dataHigh = Number.NEGATIVE_INFINITY;
+  dataLow = Number.POSITIVE_INFINITY;
+  readonly sent = new RangeSet();
+  holes: Hole[] = [];
+  arrivals = 0;
+  /** Highest relative ACK the peer sent for this side's data. */
+  ackHigh = Number.NEGATIVE_INFINITY;
+  ackSeen = false;
+  /** Loss signalled by the peer (dup ACK / SACK): retransmissions up to this point are "fast". */
+  recoveryPoint?: number;
+  lastPeerAck?: number;
+  lastPeerWin?: number;
+  /** Last window this side advertised (scaled when known), and the raw value. */
+  win?: number;
+  rawWin?: number;
+  zeroSince?: { start: number; frame: number };
+  isn?: number;
+  synCount = 0;
+  synAt?: number;
+  lastSynAt?: number;
+  synFrame?: number;
+  fin = false;
+  finRel?: number;
+  rst = false;
+  sackPermitted = false;
+  timestamps = false;
+  tfo = false;
+  /** IPv4 ids: how often consecutive packets of this side carried nearby increasing ids. */
+  lastIpId?: number;
+  idSteps = 0;
+  idJumps = 0;
+  /** TTL / hop limit of this side's packets. */
+  ttlMin = 256;
+  ttlMax = -1;
+  readonly outstanding = new Fifo<Outstanding>();
+  readonly rtt: RttStats;
+  /** Ends of small segments sent and not yet acknowledged (delivery of small segments). */
+  readonly smallPending = new Fifo<number>();
+  /** Keepalive probes sent by this side since the peer last sent anything. */
+  pendingProbes = 0;
+  probesAnswered = 0;
+  firstDataAt?: number;
+  lastDataAt?: number;
+  lastDataFrame?: number;
+  /** Zeek history bookkeeping: last sequence number of each repeatable letter, counters of log letters. */
+  lastSynSeq = -1;
+  lastFinSeq = -1;
+  lastRstSeq = -1;
+  /** Bit set of the letters recorded at most once (LETTER_ONCE). */
+  onceLetters = 0;
+  retransCount = 0;
+  zeroWinCount = 0;
+
+  constructor(seed: number) {
+    this.rtt = new RttStats(seed);
+  }
+
+  /** Relative offset of an absolute sequence number, unwrapped around what was seen so far. */
+  rel(seq: number): number {
+    const base = this.base ?? seq;
+    const d = (seq - base) >>> 0;
+    const ref = Number.isFinite(this.high) ? this.high : 0;
+    const k = Math.round((ref - d) / TWO32);
+    return d + k * TWO32;
+  }
+}
+
+/** Internal state of one connection. */
+class Conn {
+  readonly client: Side;
+  readonly server: Side;
+  clientIp: string;
+  clientPort: number;
+  serverIp: string;
+  serverPort: number;
+  ipVersion: 4 | 6;
+  start: number;
+  lastAt: number;
+  firstFrame: number;
+  lastFrame: number;
+  history = "";
+  synAckAt?: number;
+  synAckCount = 0;
+  synAckIsn?: number;
+  completedAt?: number;
+  refused = false;
+  firstFin?: "client" | "server";
+  firstFinAt?: number;
+  firstRst?: "client" | "server";
+  rstAt?: number;
+  rstFrame?: number;
+  rstWithDataInFlight?: boolean;
+  idleBeforeRst?: number;
+  idleGaps: Span[] = [];
+  thinkTimes: ThinkTime[] = [];
+  request?: { at: number; frame: number; ackAt?: number; clientHigh: number };
+  zeroSpans: (Span & { side: "client" | "server" })[] = [];
+  zeroEpisodes = 0;
+  zeroStall = 0;
+  icmp: ConnectionSummary["icmp"] = [];
+  key: string;
+
+  constructor(
+    readonly stream: number,
+    clientIp: string,
+    clientPort: number,
+    serverIp: string,
+    serverPort: number,
+    ipVersion: 4 | 6,
+    time: number,
+    frame: number,
+  ) {
+    this.client = new Side(stream * 2 + 1);
+    this.server = new Side(stream * 2 + 2);
+    this.clientIp = clientIp;
+    this.clientPort = clientPort;
+    this.serverIp = serverIp;
+    this.serverPort = serverPort;
+    this.ipVersion = ipVersion;
+    this.start = time;
+    this.lastAt = time;
+    this.firstFrame = frame;
+    this.lastFrame = frame;
+    this.key = flowKey(clientIp, clientPort, serverIp, serverPort);
+  }
+
+  closed(): boolean {
+    return this.client.rst || this.server.rst || (this.client.fin && this.server.fin);
+  }
+
+  attemptOnly(): boolean {
+    return this.completedAt === undefined && this.client.facts.bytes === 0 && this.server.facts.bytes === 0;
+  }
+}
+
+/** "ip:port", IPv6 in brackets (the notation of PacketAnalysis.src). */
+export function endpoint(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** Direction-independent key of a 4-tuple. */
+function flowKey(ipA: string, portA: number, ipB: string, portB: number): string {
+  const a = `${ipA}|${portA}`;
+  const b = `${ipB}|${portB}`;
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+function insertTop<T>(list: T[], item: T, weight: (x: T) => number): void {
+  const w = weight(item);
+  if (list.length >= TOP && w <= weight(list[list.length - 1])) return;
+  let i = list.length;
+  while (i > 0 && weight(list[i - 1]) < w) i--;
+  list.splice(i, 0, item);
+  if (list.length > TOP) list.pop();
+}
+
+const RETRANS_FLAGS: AnalysisFlag[] = ["retransmission", "fast_retransmission", "spurious_retransmission"];
+
+/**
+ * Folds packets into per-connection summaries. Connections are keyed by the analyzer's stream
+ * number when a PacketAnalysis is given (so `conns` and `packets` agree), else by 4-tuple with
+ * its own numbering (a SYN with a new ISN from the client starts a new connection).
+ */
+export class ConnectionTracker {
+  private readonly live = new Map<number, Conn>();
+  private readonly byTuple = new Map<string, Conn>();
+  private readonly done: ConnectionSummary[] = [];
+  private readonly recentFinal = new Set<number>();
+  private readonly recentRing: (number | undefined)[] = [];
+  private recentPos = 0;
+  private readonly idleTimeout: number;
+  private readonly onFinal?: (c: ConnectionSummary) => void;
+  private readonly onUnmatchedIcmp?: ConnectionTrackerOptions["onUnmatchedIcmp"];
+  private baseSec?: number;
+  private baseNsec = 0;
+  private nextOwnStream = 0;
+  private nextSweep = 0;
+
+  constructor(opts: ConnectionTrackerOptions = {}) {
+    this.idleTimeout = opts.idleTimeoutSec ?? 7200;
+    this.onFinal = opts.onFinal;
+    this.onUnmatchedIcmp = opts.onUnmatchedIcmp;
+  }
+
+  /** Live connections right now (for tests and progress). */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  observe(pkt: DecodedPacket, pa?: PacketAnalysis): void {
+    if (this.baseSec === undefined) {
+      this.baseSec = pkt.tsSec;
+      this.baseNsec = pkt.tsNsec - Math.round((pa?.time ?? 0) * 1e9);
+    }
+    // Seconds and nanoseconds apart: epoch seconds as one float would lose the microseconds.
+    const time = pa?.time ?? pkt.tsSec - this.baseSec + (pkt.tsNsec - this.baseNsec) / 1e9;
+    if (time >= this.nextSweep) {
+      this.sweep(time);
+      this.nextSweep = time + 1;
+    }
+    if (pkt.icmp && !pkt.tcp) {
+      this.observeIcmp(pkt, pkt.icmp, time);
+      return;
+    }
+    const tcp = pkt.tcp;
+    const ip = pkt.ip;
+    if (!tcp || !ip) return;
+
+    const conn = this.connectionFor(pkt, pa, time);
+    if (!conn) return;
+    const fromClient = ip.src === conn.clientIp && tcp.srcPort === conn.clientPort;
+    this.fold(conn, pkt, pa, time, fromClient);
+  }
+
+  /** Finalises every live connection; see ConnectionTrackerOptions.onFinal for what is returned. */
+  finish(): ConnectionSummary[] {
+    const out: ConnectionSummary[] = [];
+    for (const conn of [...this.live.values()]) {
+      const s = this.finalise(conn);
+      if (this.onFinal) out.push(s);
+    }
+    if (!this.onFinal) {
+      out.push(...this.done);
+      this.done.length = 0;
+    }
+    return out.sort((a, b) => a.stream - b.stream || a.start - b.start);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private connectionFor(pkt: DecodedPacket, pa: PacketAnalysis | undefined, time: number): Conn | undefined {
+    const ip = pkt.ip!;
+    const tcp = pkt.tcp!;
+    const key = flowKey(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
+    const syn = (tcp.flags & TcpFlag.SYN) !== 0;
+    const ack = (tcp.flags & TcpFlag.ACK) !== 0;
+    let conn: Conn | undefined;
+    let stream: number;
+    if (pa) {
+      stream = pa.stream;
+      conn = this.live.get(stream);
+      if (!conn && this.recentFinal.has(stream)) return undefined;
+    } else {
+      conn = this.byTuple.get(key);
+      // A SYN with another ISN from the same client is a new attempt, hence a new connection
+      // (retries of one attempt keep their ISN), as Wireshark numbers streams.
+      if (
+        conn &&
+        syn &&
+        !ack &&
+        conn.client.isn !== undefined &&
+        conn.client.isn !== tcp.seq &&
+        ip.src === conn.clientIp &&
+        tcp.srcPort === conn.clientPort
+      ) {
+        this.finalise(conn);
+        conn = undefined;
+      }
+      stream = conn ? conn.stream : this.nextOwnStream;
+    }
+    if (conn) return conn;
+
+    // Who is the client: the analyzer says so when present; else the SYN sender, the receiver of
+    // a SYN-ACK, or the sender of the first packet.
+    let clientIsSrc: boolean;
+    if (pa) clientIsSrc = pa.fromClient;
+    else if (syn) clientIsSrc = !ack;
+    else clientIsSrc = true;
+    const [cIp, cPort, sIp, sPort] = clientIsSrc
+      ? [ip.src, tcp.srcPort, ip.dst, tcp.dstPort]
+      : [ip.dst, tcp.dstPort, ip.src, tcp.srcPort];
+    conn = new Conn(stream, cIp, cPort, sIp, sPort, ip.version, time, pkt.frame);
+    if (!pa) this.nextOwnStream = stream + 1;
+    else if (stream >= this.nextOwnStream) this.nextOwnStream = stream + 1;
+    this.live.set(stream, conn);
+    this.byTuple.set(key, conn);
+    return conn;
+  }
+
+  private observeIcmp(pkt: DecodedPacket, icmp: IcmpError, time: number): void {
+    const inner = icmp.inner;
+    let conn: Conn | undefined;
+    if (inner && inner.protocol === 6 && inner.srcPort !== undefined && inner.dstPort !== undefined) {
+      conn = this.byTuple.get(flowKey(inner.src, inner.srcPort, inner.dst, inner.dstPort));
+    }
+    if (!conn) {
+      this.onUnmatchedIcmp?.(pkt, icmp, time);
+      return;
+    }
+    if (conn.icmp.length < 64) {
+      const entry: ConnectionSummary["icmp"][number] = {
+        frame: pkt.frame,
+        time,
+        type: icmp.type,
+        code: icmp.code,
+        kind: icmp.kind,
+      };
+      if (icmp.mtu !== undefined) entry.mtu = icmp.mtu;
+      conn.icmp.push(entry);
+    }
+  }
+
+  /** Finalises connections that are closed or idle long enough, so memory follows live connections. */
+  private sweep(now: number): void {
+    const closedAfter = Math.min(this.idleTimeout, 60);
+    const attemptAfter = Math.min(this.idleTimeout, 180);
+    for (const conn of [...this.live.values()]) {
+      const idle = now - conn.lastAt;
+      if (
+        idle > this.idleTimeout ||
+        (conn.closed() && idle > closedAfter) ||
+        (conn.attemptOnly() && idle > attemptAfter)
+      ) {
+        this.finalise(conn);
+      }
+    }
+  }
+
+  private finalise(conn: Conn): ConnectionSummary {
+    this.live.delete(conn.stream);
+    if (this.byTuple.get(conn.key) === conn) this.byTuple.delete(conn.key);
+    // Ring of recently finalised streams (a Set alone would need iteration to evict).
+    const evicted = this.recentRing[this.recentPos];
+    if (evicted !== undefined) this.recentFinal.delete(evicted);
+    this.recentRing[this.recentPos] = conn.stream;
+    this.recentPos = (this.recentPos + 1) % MAX_RECENT_FINAL;
+    this.recentFinal.add(conn.stream);
+    const summary = summarise(conn);
+    if (this.onFinal) this.onFinal(summary);
+    else this.done.push(summary);
+    return summary;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private fold(
+    conn: Conn,
+    pkt: DecodedPacket,
+    pa: PacketAnalysis | undefined,
+    time: number,
+    fromClient: boolean,
+  ): void {
+    const tcp = pkt.tcp!;
+    const ip = pkt.ip!;
+    const me = fromClient ? conn.client : conn.server;
+    const peer = fromClient ? conn.server : conn.client;
+    const side: "client" | "server" = fromClient ? "client" : "server";
+    const f = me.facts;
+    const flags = tcp.flags;
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const ackFlag = (flags & TcpFlag.ACK) !== 0;
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    const rst = (flags & TcpFlag.RST) !== 0;
+    const len = tcp.payloadLen;
+
+    // Idle gaps (no packet either way) before this one.
+    if (conn.lastFrame !== pkt.frame || conn.lastAt !== time) {
+      const gap = time - conn.lastAt;
+      const gaps = conn.idleGaps;
+      if (gap > 0 && (gaps.length < TOP || gap > gaps[gaps.length - 1].end - gaps[gaps.length - 1].start)) {
+        insertTop(gaps, { start: conn.lastAt, end: time, frame: conn.lastFrame }, (s) => s.end - s.start);
+      }
+    }
+    const idleBefore = time - conn.lastAt;
+
+    f.packets++;
+    f.bytes += len;
+    if (len > f.maxSegment) f.maxSegment = len;
+    if (ip.totalLen > f.maxIpLen) f.maxIpLen = ip.totalLen;
+    if (ip.id !== undefined && ip.version === 4) {
+      if (me.lastIpId !== undefined) {
+        const step = (ip.id - me.lastIpId) & 0xffff;
+        if (step >= 1 && step <= 64) me.idSteps++;
+        else me.idJumps++;
+      }
+      me.lastIpId = ip.id;
+    }
+    if (ip.ttl < me.ttlMin) me.ttlMin = ip.ttl;
+    if (ip.ttl > me.ttlMax) me.ttlMax = ip.ttl;
+
+    // Wireshark's labels, counted per sending direction.
+    const labels = pa?.analysis ?? [];
+    let labelledRetrans = false;
+    for (const a of labels) {
+      switch (a) {
+        case "duplicate_ack":
+          f.duplicateAcks++;
+          break;
+        case "out_of_order":
+          f.outOfOrder++;
+          break;
+        case "lost_segment":
+          f.lostSegments++;
+          break;
+        case "ack_lost_segment":
+          f.ackedUnseen++;
+          break;
+        case "window_full":
+          f.windowFull++;
+          break;
+        case "window_update":
+          f.windowUpdates++;
+          break;
+        default:
+          if (RETRANS_FLAGS.includes(a)) labelledRetrans = true;
+      }
+    }
+    if (labelledRetrans) {
+      const r = f.retransmissions;
+      r.total++;
+      if (labels.includes("spurious_retransmission")) r.spurious++;
+      else if (labels.includes("fast_retransmission")) r.fast++;
+      else if (syn) {
+        if (ackFlag) r.synAck++;
+        else r.syn++;
+      } else r.rto++;
+    }
+
+    // ---- handshake -----------------------------------------------------------------------------
+    if (syn) {
+      const opts = tcp.options;
+      if (opts.mss !== undefined) f.mss = opts.mss;
+      if (opts.wscale !== undefined) f.wscale = opts.wscale;
+      if (opts.sackPermitted) me.sackPermitted = true;
+      if (opts.tsVal !== undefined) me.timestamps = true;
+      if (opts.tfo) me.tfo = true;
+      if (me.isn === undefined) {
+        me.isn = tcp.seq;
+        me.base = tcp.seq;
+        me.baseFromPacket = true;
+        me.synAt = time;
+        me.synFrame = pkt.frame;
+      }
+      me.synCount++;
+      me.lastSynAt = ackFlag ? me.lastSynAt : time;
+      if (ackFlag) {
+        conn.synAckCount++;
+        if (conn.synAckAt === undefined) conn.synAckAt = time;
+        if (!pa && conn.synAckCount > 1) {
+          f.retransmissions.total++;
+          f.retransmissions.synAck++;
+        }
+      } else if (!pa && me.synCount > 1) {
+        f.retransmissions.total++;
+        f.retransmissions.syn++;
+      }
+    }
+    if (me.base === undefined) {
+      me.base = tcp.seq;
+      me.baseFromPacket = true;
+    } else if (!me.baseFromPacket) {
+      me.baseFromPacket = true;
+    }
+
+    // Final ACK of the handshake: the client ACKs the server's SYN.
+    if (
+      fromClient &&
+      ackFlag &&
+      !syn &&
+      conn.completedAt === undefined &&
+      conn.synAckAt !== undefined &&
+      conn.server.isn !== undefined &&
+      tcp.ack === (conn.server.isn + 1) >>> 0
+    ) {
+      conn.completedAt = time;
+    }
+    if (
+      rst &&
+      !fromClient &&
+      conn.synAckAt === undefined &&
+      conn.client.synCount > 0 &&
+      conn.client.facts.bytes === 0
+    ) {
+      conn.refused = true;
+    }
+
+    // ---- this side's sequence space -------------------------------------------------------------
+    const seqRel = me.rel(tcp.seq);
+    const prevHigh = me.high;
+    // Probes sit one below the next sequence number (keepalive: SND.NXT-1; Linux zero-window
+    // probe: SND.UNA-1) and carry at most one byte.
+    const isProbe =
+      !syn &&
+      !fin &&
+      !rst &&
+      len <= 1 &&
+      Number.isFinite(prevHigh) &&
+      (seqRel === prevHigh - 1 || (me.ackSeen && seqRel === me.ackHigh - 1 && seqRel < prevHigh));
+    let repeated = false;
+    let lateFill = false;
+    if (isProbe) {
+      // Linux probes: zero-length (or one garbage byte) at SND.NXT-1. While the peer advertises
+      // a zero window it is a zero-window probe (the persist timer), otherwise a keepalive.
+      if (peer.rawWin === 0) f.zeroWindowProbes++;
+      else {
+        f.keepAlives++;
+        me.pendingProbes++;
+      }
+    } else if (labels.includes("zero_window_probe")) {
+      f.zeroWindowProbes++;
+    }
+
+    if (len > 0 && !isProbe) {
+      const s = syn ? seqRel + 1 : seqRel;
+      const e = s + len;
+      const overlap = me.sent.overlap(s, e);
+      const fullSize = len >= 512 && ip.totalLen >= 0.97 * f.maxIpLen;
+      // Bytes below the highest one seen that were never seen fill a hole.
+      const hole = s < me.dataHigh && overlap < len ? this.takeHole(me, s, e) : undefined;
+      if (overlap > 0) {
+        repeated = true;
+        f.repeatedSegments++;
+        if (fullSize) f.fullSizeRetransmissions++;
+        // Karn: ACKs that cover retransmitted data give no RTT sample.
+        this.markRetransmitted(me, s);
+        if (!pa) this.classifyOwnRetransmission(me, e);
+      } else if (s < me.dataHigh) {
+        // Never seen before, yet below the highest byte. Soon after the hole opened = reordering
+        // on the path; an RTT or so later = the retransmission of a segment lost before the
+        // capture point.
+        if (
+          hole &&
+          !hole.byAck &&
+          sentBeforeOpener(me, hole, ip.id, tcp.options.tsVal, time - hole.openedAt, conn)
+        ) {
+          f.reorderedSegments++;
+          const distance = me.arrivals - hole.openedIndex;
+          if (distance > f.maxReorderDistance) f.maxReorderDistance = distance;
+        } else {
+          lateFill = true;
+          f.lostBeforeCapture = (f.lostBeforeCapture ?? 0) + 1;
+          if (fullSize) f.fullSizeRetransmissions++;
+          if (!pa) this.classifyOwnRetransmission(me, e);
+        }
+      }
+      // Where the next byte was expected: after the highest seen, or right after the SYN.
+      const expected = Number.isFinite(me.dataHigh) ? me.dataHigh : me.isn !== undefined ? 1 : Number.NaN;
+      if (s > expected) this.openHole(me, expected, s, time, false, ip.id, tcp.options.tsVal);
+      me.arrivals++;
+      me.sent.add(s, e);
+      if (e > me.dataHigh) me.dataHigh = e;
+      if (s < me.dataLow) me.dataLow = s;
+      if (me.firstDataAt === undefined) me.firstDataAt = time;
+      me.lastDataAt = time;
+      me.lastDataFrame = pkt.frame;
+      if (!repeated && !lateFill && e >= me.dataHigh) {
+        if (me.outstanding.length >= MAX_OUTSTANDING) me.outstanding.drop(1);
+        me.outstanding.push({ end: e, at: time, retransmitted: false });
+        if (!fullSize && me.smallPending.length < MAX_OUTSTANDING) me.smallPending.push(e);
+      } else if (lateFill) {
+        // The cumulative ACK that covers a late fill covers what was sent after the hole too.
+        this.markRetransmitted(me, s);
+      }
+      if (me.ackSeen) {
+        const inFlight = me.dataHigh - me.ackHigh;
+        if (inFlight > f.maxInFlight) f.maxInFlight = inFlight;
+      }
+    }
+    const end = seqRel + len + (syn ? 1 : 0) + (fin ? 1 : 0);
+    if (!rst && end > me.high) me.high = end;
+    else if (rst && !Number.isFinite(me.high)) me.high = seqRel;
+
+    // ---- FIN / RST ------------------------------------------------------------------------------
+    if (fin && !me.fin) {
+      me.fin = true;
+      me.finRel = seqRel + len + (syn ? 1 : 0);
+      f.finAt = time;
+      f.finFrame = pkt.frame;
+      if (!conn.firstFin) {
+        conn.firstFin = side;
+        conn.firstFinAt = time;
+      }
+    }
+    if (rst && !me.rst) {
+      me.rst = true;
+      f.rstAt = time;
+      f.rstFrame = pkt.frame;
+      if (!conn.firstRst) {
+        conn.firstRst = side;
+        conn.rstAt = time;
+        conn.rstFrame = pkt.frame;
+        const c = conn.client;
+        const sv = conn.server;
+        const unacked = (d: Side) =>
+          Number.isFinite(d.dataHigh) && d.dataHigh > (d.ackSeen ? d.ackHigh : d.dataLow);
+        conn.rstWithDataInFlight = unacked(c) || unacked(sv);
+        conn.idleBeforeRst = idleBefore;
+      }
+    }
+
+    // ---- window advertised by this side ---------------------------------------------------------
+    const scaled = this.scaledWindow(conn, me, peer, tcp.window, syn, pa);
+    if (!syn && !rst && !fin) {
+      if (tcp.window === 0) {
+        f.zeroWindows++;
+        if (!me.zeroSince) me.zeroSince = { start: time, frame: pkt.frame };
+      } else if (me.zeroSince) {
+        endZeroEpisode(conn, me, side, time);
+      }
+    }
+    if (!syn && !rst) {
+      if (f.minWindow === undefined || scaled < f.minWindow) f.minWindow = scaled;
+      if (f.maxWindow === undefined || scaled > f.maxWindow) f.maxWindow = scaled;
+    }
+    if (!rst) {
+      me.win = scaled;
+      me.rawWin = tcp.window;
+    }
+
+    // ---- what this packet ACKs of the peer's data -----------------------------------------------
+    if (ackFlag && !rst) this.processAck(peer, tcp.ack, tcp.window, len, flags, tcp.options.sack, time);
+
+    // ---- keepalive answers ----------------------------------------------------------------------
+    if (peer.pendingProbes > 0) {
+      peer.probesAnswered += peer.pendingProbes;
+      peer.pendingProbes = 0;
+      if (len === 0 && !syn && !fin && !rst) f.keepAliveAcks++;
+    }
+
+    // ---- request → response think time ----------------------------------------------------------
+    if (len > 0 && !isProbe && !repeated) {
+      if (fromClient) {
+        if (!conn.request) conn.request = { at: time, frame: pkt.frame, clientHigh: me.dataHigh };
+        else {
+          conn.request.at = time;
+          conn.request.frame = pkt.frame;
+          conn.request.clientHigh = me.dataHigh;
+          conn.request.ackAt = undefined;
+        }
+      } else if (conn.request) {
+        const r = conn.request;
+        const t: ThinkTime = {
+          requestAt: r.at,
+          requestFrame: r.frame,
+          responseAt: time,
+          responseFrame: pkt.frame,
+          gap: time - r.at,
+        };
+        if (r.ackAt !== undefined) t.ackAt = r.ackAt;
+        insertTop(conn.thinkTimes, t, (x) => x.gap);
+        conn.request = undefined;
+      }
+    } else if (
+      !fromClient &&
+      conn.request &&
+      len === 0 &&
+      ackFlag &&
+      !syn &&
+      !fin &&
+      !rst &&
+      conn.request.ackAt === undefined
+    ) {
+      if (conn.client.ackSeen && conn.client.ackHigh >= conn.request.clientHigh) conn.request.ackAt = time;
+    }
+
+    // ---- Zeek history ---------------------------------------------------------------------------
+    this.history(conn, me, fromClient, tcp.seq, flags, len, tcp.window, repeated || lateFill);
+
+    conn.lastAt = time;
+    conn.lastFrame = pkt.frame;
+  }
+
+  private scaledWindow(
+    conn: Conn,
+    me: Side,
+    peer: Side,
+    raw: number,
+    syn: boolean,
+    pa: PacketAnalysis | undefined,
+  ): number {
+    if (pa) return pa.win;
+    if (syn) return raw;
+    // Scaling applies only when both SYNs carried the option.
+    if (
+      me.facts.wscale !== undefined &&
+      peer.facts.wscale !== undefined &&
+      conn.client.isn !== undefined &&
+      conn.synAckAt !== undefined
+    ) {
+      return raw * 2 ** me.facts.wscale;
+    }
+    return raw;
+  }
+
+  /** Outstanding segments ending above `from` can only be ACKed together with a retransmission. */
+  private markRetransmitted(me: Side, from: number): void {
+    for (let i = me.outstanding.length - 1; i >= 0; i--) {
+      const o = me.outstanding.at(i);
+      if (o.end <= from) break;
+      o.retransmitted = true;
+    }
+  }
+
+  private openHole(
+    me: Side,
+    start: number,
+    end: number,
+    time: number,
+    byAck: boolean,
+    ipId?: number,
+    tsVal?: number,
+  ): void {
+    if (me.holes.length >= MAX_HOLES) me.holes.shift();
+    me.holes.push({ start, end, openedAt: time, openedIndex: me.arrivals, byAck, ipId, tsVal });
+  }
+
+  /** Removes [s, e) from the holes; returns the hole it fell into (the earliest-opened one). */
+  private takeHole(me: Side, s: number, e: number): Hole | undefined {
+    let found: Hole | undefined;
+    const next: Hole[] = [];
+    for (const h of me.holes) {
+      if (h.end <= s || h.start >= e) {
+        next.push(h);
+        continue;
+      }
+      if (!found || h.openedAt < found.openedAt) found = h;
+      if (h.start < s) next.push({ ...h, end: s });
+      if (h.end > e) next.push({ ...h, start: e });
+    }
+    me.holes = next;
+    return found;
+  }
+
+  /** Without Wireshark's labels: a retransmission during loss recovery is fast, otherwise timeout-driven. */
+  private classifyOwnRetransmission(me: Side, end: number): void {
+    const r = me.facts.retransmissions;
+    r.total++;
+    if (end <= me.ackHigh) r.spurious++;
+    else if (me.recoveryPoint !== undefined) r.fast++;
+    else r.rto++;
+  }
+
+  /** An ACK sent about the peer's data: delivery, RTT samples, loss signals, unseen data. */
+  private processAck(
+    peer: Side,
+    ackAbs: number,
+    win: number,
+    len: number,
+    flags: number,
+    sack: [number, number][] | undefined,
+    time: number,
+  ): void {
+    if (peer.base === undefined) peer.base = ackAbs;
+    const ack = peer.rel(ackAbs);
+    const pure = len === 0 && (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0;
+    if (!peer.ackSeen || ack > peer.ackHigh) {
+      // ACK for data the capture never showed: a hole that only a retransmission could fill.
+      if (peer.baseFromPacket && Number.isFinite(peer.high) && ack > peer.high) {
+        const from = Number.isFinite(peer.dataHigh) ? Math.max(peer.dataHigh, peer.high) : peer.high;
+        if (ack > from) this.openHole(peer, from, ack, time, true);
+        peer.high = ack;
+      }
+      peer.ackHigh = ack;
+      peer.ackSeen = true;
+      if (peer.recoveryPoint !== undefined && ack >= peer.recoveryPoint) peer.recoveryPoint = undefined;
+      this.rttSample(peer, ack, time);
+      // Small segments now delivered.
+      let n = 0;
+      while (n < peer.smallPending.length && peer.smallPending.at(n) <= ack) n++;
+      if (n > 0) {
+        peer.facts.smallSegmentsDelivered += n;
+        peer.smallPending.drop(n);
+      }
+    } else if (pure && ack === peer.ackHigh && Number.isFinite(peer.dataHigh) && peer.dataHigh > ack) {
+      // Duplicate ACK / SACK: the peer learns of a loss; what it retransmits next is "fast".
+      if (peer.lastPeerAck === ack && (peer.lastPeerWin === win || (sack && sack.length > 0))) {
+        if (peer.recoveryPoint === undefined) peer.recoveryPoint = peer.dataHigh;
+      }
+    }
+    if (sack && sack.length > 0 && peer.recoveryPoint === undefined && Number.isFinite(peer.dataHigh)) {
+      for (const [l] of sack) {
+        if (peer.rel(l) > ack) {
+          peer.recoveryPoint = peer.dataHigh;
+          break;
+        }
+      }
+    }
+    peer.lastPeerAck = ack;
+    peer.lastPeerWin = win;
+  }
+
+  private rttSample(side: Side, ack: number, time: number): void {
+    let last: Outstanding | undefined;
+    let ambiguous = false;
+    let n = 0;
+    while (n < side.outstanding.length && side.outstanding.at(n).end <= ack) {
+      last = side.outstanding.at(n);
+      if (last.retransmitted) ambiguous = true;
+      n++;
+    }
+    if (n === 0) return;
+    side.outstanding.drop(n);
+    if (last && !ambiguous) side.rtt.add(Math.max(0, time - last.at));
+  }
+
+  /**
+   * Zeek history letters for one packet: upper case from the client. s/h/f/r again only when the
+   * sequence number differs from the last such packet; a/d/q/i once; t/w at the 1st, 10th,
+   * 100th ... occurrence.
+   */
+  private history(
+    conn: Conn,
+    me: Side,
+    fromClient: boolean,
+    seq: number,
+    flags: number,
+    len: number,
+    win: number,
+    retrans: boolean,
+  ): void {
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const ack = (flags & TcpFlag.ACK) !== 0;
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    const rst = (flags & TcpFlag.RST) !== 0;
+    let letters = "";
+    if (syn && (fin || rst) && once(me, LETTER_ONCE.q)) letters += "q";
+    if (fin && rst && once(me, LETTER_ONCE.i)) letters += "i";
+    if (syn && me.lastSynSeq !== seq) {
+      me.lastSynSeq = seq;
+      letters += ack ? "h" : "s";
+    }
+    if (len > 0 && once(me, LETTER_ONCE.d)) letters += "d";
+    if (ack && !syn && !fin && !rst && len === 0 && once(me, LETTER_ONCE.a)) letters += "a";
+    if (retrans && isLogStep(++me.retransCount)) letters += "t";
+    if (win === 0 && !rst && isLogStep(++me.zeroWinCount)) letters += "w";
+    if (fin && me.lastFinSeq !== seq) {
+      me.lastFinSeq = seq;
+      letters += "f";
+    }
+    if (rst && me.lastRstSeq !== seq) {
+      me.lastRstSeq = seq;
+      letters += "r";
+    }
+    if (letters) conn.history += fromClient ? letters.toUpperCase() : letters;
+  }
+}
+
+const LETTER_ONCE = { a: 1, d: 2, q: 4, i: 8 } as const;
+
+/** True the first time this letter bit is seen for the side. */
+function once(side: Side, bit: number): boolean {
+  if ((side.onceLetters & bit) !== 0) return false;
+  side.onceLetters |= bit;
+  return true;
+}
+
+function isLogStep(n: number): boolean {
+  return n === 1 || n === 10 || n === 100 || n === 1000 || n === 10000 || n === 100000 || n === 1000000;
+}
+
+/**
+ * Was a segment that filled a hole sent before the segment that opened it (reordering on the
+ * path) rather than after it (a retransmission of a segment lost before the capture point)?
+ * The sender's own clocks answer best: IPv4 ids when this sender numbers its packets in
+ * sequence (Linux does per connection), else TCP timestamps when they differ; only without
+ * either does the arrival delay decide (within half the handshake RTT = reordering).
+ */
+function sentBeforeOpener(
+  me: Side,
+  hole: Hole,
+  ipId: number | undefined,
+  tsVal: number | undefined,
+  delay: number,
+  conn: Conn,
+): boolean {
+  if (
+    ipId !== undefined &&
+    hole.ipId !== undefined &&
+    ipId !== hole.ipId &&
+    me.idSteps >= 8 &&
+    me.idSteps >= 4 * me.idJumps
+  ) {
+    const ahead = (hole.ipId - ipId) & 0xffff;
+    return ahead > 0 && ahead < 0x8000;
+  }
+  if (tsVal !== undefined && hole.tsVal !== undefined && tsVal !== hole.tsVal) {
+    const ahead = (hole.tsVal - tsVal) >>> 0;
+    return ahead > 0 && ahead < 0x80000000;
+  }
+  return delay <= reorderWindow(conn);
+}
+
+/** Holes filled within this many seconds are reordering; later fills are retransmissions. */
+function reorderWindow(conn: Conn): number {
+  const rtt = handshakeRtt(conn) ?? minRtt(conn);
+  if (rtt === undefined || rtt <= 0) return DEFAULT_REORDER_WINDOW;
+  return rtt / 2;
+}
+
+function handshakeRtt(conn: Conn): number | undefined {
+  if (conn.completedAt === undefined) return undefined;
+  const synAt = conn.client.lastSynAt ?? conn.client.synAt;
+  return synAt === undefined ? undefined : conn.completedAt - synAt;
+}
+
+function minRtt(conn: Conn): number | undefined {
+  const a = conn.client.rtt.count ? conn.client.rtt.min : Number.POSITIVE_INFINITY;
+  const b = conn.server.rtt.count ? conn.server.rtt.min : Number.POSITIVE_INFINITY;
+  const m = Math.max(
+    Number.isFinite(a) ? a : Number.NEGATIVE_INFINITY,
+    Number.isFinite(b) ? b : Number.NEGATIVE_INFINITY,
+  );
+  return Number.isFinite(m) ? m : undefined;
+}
+
+// ---- summary ------------------------------------------------------------------------------------
+
+/** Initial TTL / hop-limit values of common stacks: a packet still carrying one was not routed. */
+const INITIAL_TTLS = [32, 60, 64, 128, 255];
+
+function summarise(conn: Conn): ConnectionSummary {
+  const c = conn.client;
+  const s = conn.server;
+  const end = conn.lastAt;
+  // Open zero-window episodes last until the end of what was captured.
+  endZeroEpisode(conn, c, "client", end);
+  endZeroEpisode(conn, s, "server", end);
+
+  for (const d of [c, s]) {
+    const f = d.facts;
+    f.uniqueBytes = Number.isFinite(d.dataHigh)
+      ? Math.max(0, d.dataHigh - Math.min(d.dataLow, d.isn !== undefined ? 1 : d.dataLow))
+      : 0;
+    f.missedSegments = missedSegments(d);
+    const rtt = d.rtt.summary();
+    if (rtt) f.ackRtt = rtt;
+  }
+
+  const state = connState(conn);
+  const handshake: ConnectionSummary["handshake"] = {
+    synSeen: c.synCount > 0,
+    synAckSeen: conn.synAckCount > 0,
+    ackSeen: conn.completedAt !== undefined,
+    synCount: c.synCount,
+    synAckCount: conn.synAckCount,
+    refused: conn.refused,
+    sackPermitted: bothOrOffered(conn, (d) => d.sackPermitted),
+    timestamps: bothOrOffered(conn, (d) => d.timestamps),
+    windowScaling: bothOrOffered(conn, (d) => d.facts.wscale !== undefined),
+    tfo: c.tfo,
+  };
+  if (c.synAt !== undefined) handshake.firstSynAt = c.synAt;
+  if (conn.synAckAt !== undefined) handshake.synAckAt = conn.synAckAt;
+  if (conn.completedAt !== undefined) handshake.completedAt = conn.completedAt;
+  const answeredSyn = lastSynBefore(conn);
+  if (conn.synAckAt !== undefined && answeredSyn !== undefined)
+    handshake.synToSynAck = conn.synAckAt - answeredSyn;
+  const hsRtt = handshakeRtt(conn);
+  if (hsRtt !== undefined) handshake.rtt = hsRtt;
+
+  const close: ConnectionSummary["close"] = {};
+  if (conn.firstFin) close.firstFin = conn.firstFin;
+  if (conn.firstRst) {
+    close.firstRst = conn.firstRst;
+    close.rstAt = conn.rstAt;
+    close.rstFrame = conn.rstFrame;
+    close.rstWithDataInFlight = conn.rstWithDataInFlight;
+    close.idleBeforeRst = conn.idleBeforeRst;
+  }
+  // Half-closed: one side's FIN was ACKed by the other, which never sent FIN or RST itself.
+  if (c.fin && !s.fin && !s.rst && !c.rst && c.finRel !== undefined && c.ackSeen && c.ackHigh > c.finRel)
+    close.halfClosedBy = "server";
+  else if (s.fin && !c.fin && !c.rst && !s.rst && s.finRel !== undefined && s.ackSeen && s.ackHigh > s.finRel)
+    close.halfClosedBy = "client";
+
+  const mainDir = mainDirection(conn);
+  // The path RTT shows in the ACK delays of the data sent near the capture point; the other
+  // direction's ACKs are the near host's own reaction time. The larger minimum tells them apart.
+  const pathSide = c.rtt.count && (!s.rtt.count || c.rtt.min >= s.rtt.min) ? c : s;
+  const rtt = pathSide.rtt.summary();
+
+  let probes = 0;
+  let answered = 0;
+  let unansweredTail = 0;
+  for (const d of [c, s]) {
+    probes += d.facts.keepAlives;
+    answered += d.probesAnswered;
+    unansweredTail += d.pendingProbes;
+  }
+
+  const summary: ConnectionSummary = {
+    stream: conn.stream,
+    client: endpoint(conn.clientIp, conn.clientPort),
+    server: endpoint(conn.serverIp, conn.serverPort),
+    clientIp: conn.clientIp,
+    clientPort: conn.clientPort,
+    serverIp: conn.serverIp,
+    serverPort: conn.serverPort,
+    ipVersion: conn.ipVersion,
+    start: conn.start,
+    duration: end - conn.start,
+    firstFrame: conn.firstFrame,
+    lastFrame: conn.lastFrame,
+    state,
+    history: conn.history,
+    verdict: "",
+    handshake,
+    packets: { client: c.facts.packets, server: s.facts.packets },
+    bytes: { client: c.facts.bytes, server: s.facts.bytes },
+    dir: { client: c.facts, server: s.facts },
+    zeroWindow: { episodes: conn.zeroEpisodes, totalStall: conn.zeroStall, spans: conn.zeroSpans },
+    idleGaps: conn.idleGaps,
+    thinkTimes: conn.thinkTimes,
+    close,
+    icmp: conn.icmp,
+    oneSided: c.facts.packets === 0 || s.facts.packets === 0,
+    keepalive: { probes, answered, unansweredTail },
+  };
+  if (rtt) summary.rtt = rtt;
+  if (mainDir) {
+    const d = mainDir.side;
+    const seconds = (d.lastDataAt ?? 0) - (d.firstDataAt ?? 0);
+    const bytes = d.facts.uniqueBytes;
+    if (bytes > 0 && seconds > 0)
+      summary.throughput = { direction: mainDir.name, bps: (bytes * 8) / seconds, bytes, seconds };
+  }
+  const captureSide = guessCaptureSide(conn);
+  if (captureSide) summary.captureSide = captureSide;
+  summary.verdict = verdict(summary);
+  return summary;
+}
+
+/** Ends the zero-window episode of one side, if one is open. */
+function endZeroEpisode(conn: Conn, d: Side, side: "client" | "server", end: number): void {
+  const z = d.zeroSince;
+  if (!z) return;
+  d.zeroSince = undefined;
+  conn.zeroEpisodes++;
+  conn.zeroStall += end - z.start;
+  if (conn.zeroSpans.length < 32) conn.zeroSpans.push({ start: z.start, end, frame: z.frame, side });
+}
+
+/** Holes below the peer's ACK that nothing ever filled: segments the capture missed (not the network). */
+function missedSegments(d: Side): number {
+  if (!d.ackSeen) return 0;
+  const seg = d.facts.mss ?? (d.facts.maxSegment > 0 ? d.facts.maxSegment : 1460);
+  let n = 0;
+  for (const h of d.holes) {
+    const hi = Math.min(h.end, d.ackHigh);
+    if (hi > h.start) n += Math.ceil((hi - h.start) / seg);
+  }
+  return n;
+}
+
+function bothOrOffered(conn: Conn, has: (d: Side) => boolean): boolean {
+  // Negotiated = both SYNs carried it; with only one SYN captured, what it offered.
+  const cSyn = conn.client.synCount > 0;
+  const sSyn = conn.synAckCount > 0;
+  if (cSyn && sSyn) return has(conn.client) && has(conn.server);
+  if (cSyn) return has(conn.client);
+  if (sSyn) return has(conn.server);
+  return false;
+}
+
+function lastSynBefore(conn: Conn): number | undefined {
+  // The SYN the SYN-ACK answered: the last one before it (retries happen before it arrives).
+  const c = conn.client;
+  if (c.lastSynAt !== undefined && conn.synAckAt !== undefined && c.lastSynAt <= conn.synAckAt)
+    return c.lastSynAt;
+  return c.synAt;
+}
+
+function mainDirection(conn: Conn): { side: Side; name: "client" | "server" } | undefined {
+  const cb = Number.isFinite(conn.client.dataHigh) ? conn.client.dataHigh - conn.client.dataLow : 0;
+  const sb = Number.isFinite(conn.server.dataHigh) ? conn.server.dataHigh - conn.server.dataLow : 0;
+  if (cb <= 0 && sb <= 0) return undefined;
+  return sb > cb ? { side: conn.server, name: "server" } : { side: conn.client, name: "client" };
+}
+
+/**
+ * Zeek conn_state from the endpoints' behaviour. The first RST decides the reset states; a
+ * SYN-ACK establishes the connection as in Zeek (so SYN + SYN-ACK without the final ACK is S1).
+ */
+function connState(conn: Conn): ConnectionSummary["state"] {
+  const c = conn.client;
+  const s = conn.server;
+  const clientSyn = c.synCount > 0;
+  const synAck = conn.synAckCount > 0;
+  const serverSent = s.facts.packets > 0;
+  if (conn.firstRst === "server") {
+    if (clientSyn && !synAck && c.facts.bytes === 0) return "REJ";
+    if (synAck && !clientSyn && c.facts.packets === 0) return "RSTRH";
+    return "RSTR";
+  }
+  if (conn.firstRst === "client") return clientSyn && !synAck ? "RSTOS0" : "RSTO";
+  if (c.fin && s.fin) return "SF";
+  if (c.fin) return serverSent ? "S2" : "SH";
+  if (s.fin) return c.facts.packets > 0 ? "S3" : "SHR";
+  if (clientSyn && !serverSent) return "S0";
+  if (clientSyn && synAck) return "S1";
+  return "OTH";
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function fmtSec(x: number): string {
+  if (x < 0.001) return `${(x * 1e6).toFixed(0)} µs`;
+  if (x < 1) return `${(x * 1000).toFixed(x < 0.01 ? 2 : 1)} ms`;
+  return `${x.toFixed(x < 10 ? 2 : 1)} s`;
+}
+
+/** One short sentence saying how the connection went. */
+function verdict(sum: ConnectionSummary): string {
+  const h = sum.handshake;
+  const parts: string[] = [];
+  switch (sum.state) {
+    case "REJ":
+      parts.push(
+        h.synCount > 1 ? `refused (RST) after ${plural(h.synCount, "SYN")}` : "refused: SYN answered by RST",
+      );
+      break;
+    case "S0":
+      parts.push(`no answer to ${plural(h.synCount, "SYN")}`);
+      break;
+    case "RSTOS0":
+      parts.push(`client gave up (RST) after ${plural(h.synCount, "unanswered SYN")}`);
+      break;
+    case "RSTRH":
+      parts.push("server sent SYN-ACK then RST (client SYN not captured)");
+      break;
+    case "SH":
+      parts.push("client sent SYN then FIN, no answer");
+      break;
+    case "SHR":
+      parts.push("server sent SYN-ACK then FIN (client SYN not captured)");
+      break;
+    case "RSTO":
+    case "RSTR": {
+      const who = sum.close.firstRst === "client" ? "client" : "server";
+      let text = `reset by ${who}`;
+      if (sum.keepalive.unansweredTail > 0 && who === "client")
+        text += ` after ${plural(sum.keepalive.unansweredTail, "unanswered keepalive")}`;
+      else if (sum.close.rstWithDataInFlight) text += " with data in flight";
+      else if (sum.close.idleBeforeRst !== undefined && sum.close.idleBeforeRst >= 1)
+        text += ` after ${fmtSec(sum.close.idleBeforeRst)} idle`;
+      if (!h.ackSeen && h.synSeen && h.synAckSeen) text += " during the handshake";
+      parts.push(text);
+      break;
+    }
+    case "SF":
+      parts.push(`closed normally (${sum.close.firstFin ?? "client"} FIN first)`);
+      break;
+    case "S2":
+      parts.push(
+        sum.close.halfClosedBy === "server"
+          ? "half-closed: client sent FIN, server never closed"
+          : "client sent FIN, no FIN from server",
+      );
+      break;
+    case "S3":
+      parts.push(
+        sum.close.halfClosedBy === "client"
+          ? "half-closed: server sent FIN, client never closed"
+          : "server sent FIN, no FIN from client",
+      );
+      break;
+    case "S1":
+      if (!h.ackSeen && h.synAckSeen && sum.packets.client === h.synCount)
+        parts.push("handshake incomplete: SYN-ACK never acknowledged");
+      else parts.push("established, still open at capture end");
+      break;
+    default:
+      parts.push(sum.oneSided ? "mid-stream, one direction only" : "mid-stream (handshake not captured)");
+  }
+  if (h.synCount > 1 && h.synAckSeen) parts.push(`connected after ${plural(h.synCount, "SYN")}`);
+  const retrans = sum.dir.client.repeatedSegments + sum.dir.server.repeatedSegments;
+  if (retrans > 0) parts.push(`${plural(retrans, "repeated segment")}`);
+  if (sum.zeroWindow.episodes > 0) parts.push(`zero window stalled ${fmtSec(sum.zeroWindow.totalStall)}`);
+  const think = sum.thinkTimes[0];
+  if (think && think.gap >= 0.5) parts.push(`server took ${fmtSec(think.gap)} to respond`);
+  return parts.join("; ");
+}
+
+/**
+ * Where the capture looks taken, from two independent clues:
+ * 1. TTL: a host's own packets leave with an initial TTL (64, 128, 255...), routed packets
+ *    arrive with less. One side initial and the other lower = the capture was near the first.
+ * 2. Timing: near the client, SYN→SYN-ACK spans the network RTT while SYN-ACK→ACK is only the
+ *    client's own reaction time; near the server it is the other way round; in the middle both
+ *    are substantial. Without a handshake, the same holds for data→ACK delays (minimum per
+ *    direction): the side whose data is ACKed after a network RTT is near the capture point.
+ * The TTL clue wins when both speak. Below 1 ms both ways (same host, one veth) and with equal
+ * TTLs the clues say nothing and the answer is undefined.
+ */
+function guessCaptureSide(conn: Conn): "client" | "server" | "middle" | undefined {
+  const c = conn.client;
+  const s = conn.server;
+  const initial = (d: Side) => d.ttlMax >= 0 && d.ttlMin === d.ttlMax && INITIAL_TTLS.includes(d.ttlMax);
+  const routed = (d: Side) => d.ttlMax >= 0 && !INITIAL_TTLS.includes(d.ttlMax);
+  const ttlSide = initial(c) && routed(s) ? "client" : initial(s) && routed(c) ? "server" : undefined;
+
+  let timingSide: "client" | "server" | "middle" | undefined;
+  const synAt = lastSynBefore(conn);
+  if (synAt !== undefined && conn.synAckAt !== undefined && conn.completedAt !== undefined) {
+    const a = conn.synAckAt - synAt;
+    const b = conn.completedAt - conn.synAckAt;
+    timingSide = compareDelays(a, b);
+  }
+  if (!timingSide && c.rtt.count > 0 && s.rtt.count > 0) {
+    // Client data ACKed slowly (a network RTT) while server data is ACKed at once: near the client.
+    timingSide = compareDelays(c.rtt.min, s.rtt.min);
+  }
+  // An unrouted TTL is a hard fact; timing only decides when the TTLs say nothing.
+  return ttlSide ?? timingSide;
+}
+
+/** a = delay seen after the client acted, b = after the server acted. */
+function compareDelays(a: number, b: number): "client" | "server" | "middle" | undefined {
+  if (Math.max(a, b) < 0.001) return undefined;
+  if (a >= 4 * b) return "client";
+  if (b >= 4 * a) return "server";
+  return "middle";
+}

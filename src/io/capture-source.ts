@@ -1,0 +1,301 @@
+// Byte sources for the capture reader: a file or stdin, gzip or not, always handed on as the
+// decompressed bytes in large chunks. The first 64 KiB are read ahead so callers can sniff the
+// format once, even on stdin, and then replayed.
+import { close, fstatSync, open, read } from "node:fs";
+import { createGunzip } from "node:zlib";
+import { isGzip } from "../core/capture/detect.js";
+import { CaptureFormatError } from "../core/capture/errors.js";
+import { CaptureParser } from "../core/capture/parser.js";
+import type { CaptureFileInfo, PacketRecord, ReaderWarning } from "../core/types.js";
+
+/** Size of the sniffing window handed out as `head`. */
+export const HEAD_BYTES = 64 * 1024;
+/** Read size for files (and stdin redirected from a file); every read gets a fresh buffer. */
+const READ_CHUNK = 1024 * 1024;
+/** Decompressed chunk size: large chunks keep the per-chunk overhead of the parser negligible. */
+const GUNZIP_CHUNK = 256 * 1024;
+
+export interface OpenedInput {
+  /** The first up-to-64 KiB of the (decompressed) input. */
+  head: Uint8Array;
+  /** Every decompressed byte from the start, head included; iterate once. */
+  chunks: AsyncIterable<Uint8Array>;
+  /** The input was gzip-compressed (detected from content, not the file name). */
+  gzip: boolean;
+}
+
+export interface OpenInputOptions {
+  /** Warnings about the byte stream itself (a gzip stream that ends early). */
+  onWarning?: (w: ReaderWarning) => void;
+}
+
+/** A problem with the input bytes outside the capture format (corrupt gzip data). */
+export class InputError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "InputError";
+    this.code = code;
+  }
+}
+
+/**
+ * Opens a path ("-" = stdin) for reading and reads ahead its first 64 KiB. Errors opening the
+ * file are Node's own (err.code ENOENT, EACCES, EISDIR ...), thrown here rather than later.
+ */
+export async function openInput(path: string, opts?: OpenInputOptions): Promise<OpenedInput> {
+  const raw = rawChunks(path);
+  // Gzip is told by its first two bytes; a first chunk of one byte is possible on a pipe.
+  const rawHead: Uint8Array[] = [];
+  let rawHeadLen = 0;
+  let rawDone = false;
+  try {
+    while (rawHeadLen < 2) {
+      const r = await raw.next();
+      if (r.done) {
+        rawDone = true;
+        break;
+      }
+      rawHead.push(r.value);
+      rawHeadLen += r.value.length;
+    }
+  } catch (err) {
+    await raw.return(undefined);
+    throw err;
+  }
+  const firstBytes = rawHead.length === 1 ? rawHead[0] : concat(rawHead, rawHeadLen);
+  const gzip = isGzip(firstBytes);
+  const replayRaw = replay(rawHead, rawDone ? undefined : raw);
+  const decoded = gzip ? gunzip(replayRaw, opts?.onWarning) : replayRaw;
+
+  // Read ahead the sniffing window from the decompressed bytes.
+  const ahead: Uint8Array[] = [];
+  let aheadLen = 0;
+  let done = false;
+  try {
+    while (aheadLen < HEAD_BYTES) {
+      const r = await decoded.next();
+      if (r.done) {
+        done = true;
+        break;
+      }
+      if (r.value.length === 0) continue;
+      ahead.push(r.value);
+      aheadLen += r.value.length;
+    }
+  } catch (err) {
+    await decoded.return(undefined);
+    throw err;
+  }
+  const head =
+    ahead.length > 0 && ahead[0].length >= HEAD_BYTES
+      ? ahead[0].subarray(0, HEAD_BYTES)
+      : concat(ahead, aheadLen).subarray(0, HEAD_BYTES);
+  return { head, chunks: replay(ahead, done ? undefined : decoded), gzip };
+}
+
+/**
+ * Reads a whole capture file (or "-" for stdin), calling onRecord for every packet in order.
+ * Throws an Error with a one-line message `<path>: <what> at byte <offset>` on input that is not
+ * a readable capture; the original error is its `cause`.
+ */
+export async function readCaptureFile(
+  path: string,
+  onRecord: (r: PacketRecord) => void,
+  opts?: { onWarning?: (w: ReaderWarning) => void },
+): Promise<CaptureFileInfo> {
+  const name = path === "-" ? "stdin" : path;
+  // Warnings about the byte stream (gzip) also end up in the file info, after the reader's own.
+  const streamWarnings: string[] = [];
+  const onStreamWarning = (w: ReaderWarning) => {
+    streamWarnings.push(w.message);
+    opts?.onWarning?.(w);
+  };
+  let input: OpenedInput;
+  try {
+    input = await openInput(path, { onWarning: onStreamWarning });
+  } catch (err) {
+    throw describeOpenError(name, err);
+  }
+  const parser = new CaptureParser(opts);
+  try {
+    for await (const chunk of input.chunks) parser.push(chunk, onRecord);
+    const info = parser.end();
+    info.gzip = input.gzip;
+    info.warnings.push(...streamWarnings);
+    return info;
+  } catch (err) {
+    if (err instanceof CaptureFormatError || err instanceof InputError) {
+      throw new Error(`${name}: ${err.message}`, { cause: err });
+    }
+    if (isSystemError(err)) throw describeOpenError(name, err);
+    throw err;
+  }
+}
+
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
+}
+
+function describeOpenError(name: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const what =
+    code === "ENOENT"
+      ? "no such file"
+      : code === "EACCES"
+        ? "permission denied"
+        : code === "EISDIR"
+          ? "is a directory, expected a capture file"
+          : err instanceof Error
+            ? err.message
+            : String(err);
+  return new Error(`${name}: ${what}`, { cause: err });
+}
+
+/** The raw bytes of a path, or of stdin for "-". */
+function rawChunks(path: string): AsyncGenerator<Uint8Array> {
+  if (path !== "-") return fileChunks(path);
+  // Stdin redirected from a file reads like a file. A pipe or terminal goes through
+  // process.stdin, which reads pipes on the event loop without a thread-pool round trip.
+  let isFile = false;
+  try {
+    isFile = fstatSync(0).isFile();
+  } catch {
+    isFile = false;
+  }
+  if (isFile) return fdChunks(0);
+  return stdinChunks();
+}
+
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    open(path, "r", (err, fd) => (err ? reject(err) : resolve(fd))),
+  );
+  try {
+    yield* fdChunks(fd);
+  } finally {
+    close(fd, () => {});
+  }
+}
+
+/**
+ * Reads a file descriptor in READ_CHUNK pieces, each into a fresh buffer (records keep views into
+ * them), with one read always in flight so the thread-pool read overlaps the parsing of the
+ * previous chunk on the main thread.
+ */
+async function* fdChunks(fd: number): AsyncGenerator<Uint8Array> {
+  let next = readChunk(fd);
+  try {
+    for (;;) {
+      const chunk = await next;
+      if (chunk === undefined) return;
+      next = readChunk(fd);
+      yield chunk;
+    }
+  } finally {
+    // Never let the descriptor be closed under a read still in flight.
+    await next.catch(() => undefined);
+  }
+}
+
+function readChunk(fd: number): Promise<Uint8Array | undefined> {
+  const p = new Promise<Uint8Array | undefined>((resolve, reject) => {
+    const buf = Buffer.allocUnsafeSlow(READ_CHUNK);
+    read(fd, buf, 0, READ_CHUNK, null, (err, n) => {
+      if (err) reject(err);
+      else resolve(n === 0 ? undefined : n === READ_CHUNK ? buf : buf.subarray(0, n));
+    });
+  });
+  // The read-ahead may fail before anyone awaits it: that is not an unhandled rejection.
+  p.catch(() => undefined);
+  return p;
+}
+
+async function* stdinChunks(): AsyncGenerator<Uint8Array> {
+  // Leaving early must not destroy process.stdin: it belongs to the whole process.
+  for await (const chunk of process.stdin.iterator({ destroyOnReturn: false })) yield chunk as Uint8Array;
+}
+
+/** Yields the already-read chunks, then the rest of the source; closes the source when left early. */
+async function* replay(
+  first: Uint8Array[],
+  rest: AsyncGenerator<Uint8Array> | undefined,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for (const c of first) yield c;
+    first.length = 0;
+    if (!rest) return;
+    for (;;) {
+      const r = await rest.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await rest?.return(undefined);
+  }
+}
+
+async function* gunzip(
+  compressed: AsyncGenerator<Uint8Array>,
+  onWarning: ((w: ReaderWarning) => void) | undefined,
+): AsyncGenerator<Uint8Array> {
+  const z = createGunzip({ chunkSize: GUNZIP_CHUNK });
+  let inputError: unknown;
+  const drainedOrClosed = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        z.off("drain", done);
+        z.off("close", done);
+        resolve();
+      };
+      z.on("drain", done);
+      z.on("close", done);
+    });
+  // Feed the decompressor by hand, honouring back-pressure, so an error reading the file stays
+  // that error instead of becoming a zlib one. Left running on its own when the consumer stops.
+  const feed = (async () => {
+    try {
+      for await (const c of compressed) {
+        if (z.destroyed) return;
+        if (!z.write(c)) await drainedOrClosed();
+      }
+      if (!z.destroyed) z.end();
+    } catch (err) {
+      inputError = err;
+      z.destroy();
+    }
+  })();
+  try {
+    for await (const out of z) yield out as Uint8Array;
+  } catch (err) {
+    if (inputError) throw inputError;
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    if (code === "Z_BUF_ERROR") {
+      // The compressed stream stops early: keep what decompressed, like a capture cut short.
+      onWarning?.({
+        code: "GZIP_TRUNCATED",
+        offset: z.bytesWritten,
+        message: `gzip stream ends early at compressed byte ${z.bytesWritten}; the data before it is kept`,
+      });
+      return;
+    }
+    throw new InputError(
+      "GZIP_CORRUPT",
+      `corrupt gzip data (${(err as Error).message}) in the compressed input at byte ${z.bytesWritten}`,
+    );
+  } finally {
+    z.destroy();
+  }
+  await feed;
+  if (inputError) throw inputError;
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,187 @@
+// firewall-reject, no-listener and listener-loopback-only: refused connections (from a capture or a
+// probe) checked against this host's listening sockets.
+//
+// A SYN answered by a reset looks the same on the wire whether the kernel found no listener or a
+// firewall rule rejected it. The host's socket table tells them apart, but only when the snapshot is
+// of the server: some socket of the host must be bound to the refused address (or a listener on the
+// refused port proves it). A listener on that address or a wildcard means a firewall reset it; a
+// listener on loopback only means remote clients cannot reach it; none means nothing listens.
+// With an interval of counters, TcpOutRsts not moving while the refusals happened confirms that the
+// TCP stack did not send the resets.
+import type { HostSnapshot, SocketEntry } from "../../host/types.js";
+import type { Facts, Finding, Rule } from "../types.js";
+import { hostFinding, serviceVars } from "./finding.js";
+import {
+  cite,
+  counter,
+  endpoint,
+  isLoopback,
+  isWildcard,
+  listeners,
+  localOf,
+  sameIp,
+  sockets,
+} from "./util.js";
+
+interface Refusal {
+  ip: string;
+  port: number;
+  streams: number[];
+  frames: number[];
+  probes: number;
+  clients: Set<string>;
+}
+
+/** Refused connection attempts named by the other evidence, grouped by address and port. */
+export function refusals(facts: Facts): Refusal[] {
+  const byTarget = new Map<string, Refusal>();
+  const get = (ip: string, port: number): Refusal => {
+    const key = endpoint(ip, port);
+    let r = byTarget.get(key);
+    if (!r) {
+      r = { ip, port, streams: [], frames: [], probes: 0, clients: new Set() };
+      byTarget.set(key, r);
+    }
+    return r;
+  };
+  for (const c of facts.connections ?? []) {
+    if (c.state !== "REJ" && !c.handshake.refused) continue;
+    const r = get(c.serverIp, c.serverPort);
+    r.streams.push(c.stream);
+    r.frames.push(c.firstFrame);
+    r.clients.add(c.clientIp);
+  }
+  for (const p of facts.probes ?? []) {
+    if (p.outcome !== "refused") continue;
+    get(p.address, p.port).probes++;
+  }
+  return [...byTarget.values()];
+}
+
+/** Whether the snapshot is of the host that owns this address. */
+function hostOwns(host: HostSnapshot, ip: string, port: number): boolean {
+  const all = sockets(host);
+  if (all.some((s) => !isWildcard(s.localIp) && sameIp(s.localIp, ip))) return true;
+  if ((host.routes ?? []).some((r) => r.src !== undefined && sameIp(r.src, ip))) return true;
+  // A wildcard listener on the refused port is this host's only if nothing says otherwise.
+  return all.some(
+    (s) =>
+      s.state === "LISTEN" &&
+      s.localPort === port &&
+      isWildcard(s.localIp) &&
+      all.every((x) => isWildcard(x.localIp)),
+  );
+}
+
+type Verdict = {
+  id: "firewall-reject" | "listener-loopback-only" | "no-listener";
+  listener?: SocketEntry;
+  others: SocketEntry[];
+};
+
+function judge(host: HostSnapshot, r: Refusal): Verdict | undefined {
+  if (!hostOwns(host, r.ip, r.port)) return undefined;
+  const onPort = listeners(host).filter((l) => l.localPort === r.port);
+  const reachable = onPort.find((l) => sameIp(l.localIp, r.ip) || isWildcard(l.localIp));
+  if (reachable) return { id: "firewall-reject", listener: reachable, others: onPort };
+  const loop = onPort.find((l) => isLoopback(l.localIp));
+  if (loop && !isLoopback(r.ip)) return { id: "listener-loopback-only", listener: loop, others: onPort };
+  return { id: "no-listener", others: listeners(host) };
+}
+
+function evaluateFor(id: Verdict["id"], facts: Facts): Finding[] {
+  const host = facts.host;
+  if (!host) return [];
+  const out: Finding[] = [];
+  for (const r of refusals(facts)) {
+    const v = judge(host, r);
+    if (!v || v.id !== id) continue;
+    const target = endpoint(r.ip, r.port);
+    const vars = { ...serviceVars(target), clientIp: [...r.clients][0] };
+    const attempts = r.streams.length + r.probes;
+    const what = r.streams.length
+      ? `${r.streams.length} connection attempt${r.streams.length > 1 ? "s" : ""} in the capture`
+      : `${r.probes} probe${r.probes > 1 ? "s" : ""}`;
+    const rsts = counter(host, "TcpOutRsts");
+    const stackSilent = rsts?.kind === "delta" && rsts.value === 0;
+    const evidence: Record<string, unknown> = {
+      target,
+      refusedAttempts: attempts,
+      streams: r.streams.slice(0, 20),
+      firstFrames: r.frames.slice(0, 20),
+      clients: [...r.clients].slice(0, 5),
+    };
+    if (rsts) evidence.tcpOutRsts = { value: rsts.value, kind: rsts.kind };
+    const cited = v.listener ? cite([v.listener]) : { sockets: [], sources: [] };
+    if (id === "firewall-reject" && v.listener) {
+      const owner = v.listener.processes?.[0];
+      out.push(
+        hostFinding(id, {
+          severity: "critical",
+          confidence: stackSilent ? "high" : "medium",
+          summary: `${what} to ${target} ${attempts > 1 ? "were" : "was"} answered by a reset, yet ${owner ? `${owner.name} (pid ${owner.pid})` : "a service"} listens on ${localOf(v.listener)}: a firewall REJECT rule sends the resets, not the service.${stackSilent ? " The host's TCP stack sent no reset itself (TcpOutRsts did not move)." : ""}`,
+          evidence: {
+            ...evidence,
+            listener: localOf(v.listener),
+            backlog: v.listener.sendQ,
+            tcpStackSentNoReset: stackSilent,
+          },
+          scoreBonus: stackSilent ? 5 : 2,
+          vars,
+          streams: r.streams,
+          sockets: cited.sockets,
+          sources: cited.sources,
+        }),
+      );
+    } else if (id === "listener-loopback-only" && v.listener) {
+      out.push(
+        hostFinding(id, {
+          severity: "critical",
+          confidence: "high",
+          summary: `${what} to ${target} ${attempts > 1 ? "were" : "was"} refused: the service listens on ${localOf(v.listener)} only, which remote clients cannot reach.`,
+          evidence: { ...evidence, listener: localOf(v.listener) },
+          scoreBonus: 3,
+          vars,
+          streams: r.streams,
+          sockets: cited.sockets,
+          sources: cited.sources,
+        }),
+      );
+    } else if (id === "no-listener") {
+      const listening = v.others.map((l) => localOf(l));
+      const c2 = cite(v.others, 5);
+      out.push(
+        hostFinding(id, {
+          severity: "critical",
+          confidence: "high",
+          summary: `${what} to ${target} ${attempts > 1 ? "were" : "was"} refused and nothing on this host listens on port ${r.port}${listening.length ? ` (listening: ${listening.slice(0, 5).join(", ")})` : ""}: the service is down or the clients use the wrong port.`,
+          evidence: { ...evidence, listening },
+          scoreBonus: 3,
+          vars,
+          streams: r.streams,
+          sockets: c2.sockets,
+          sources: c2.sources,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+export const firewallReject: Rule = {
+  id: "firewall-reject",
+  needs: ["host"],
+  evaluate: (facts) => evaluateFor("firewall-reject", facts),
+};
+
+export const listenerLoopbackOnly: Rule = {
+  id: "listener-loopback-only",
+  needs: ["host"],
+  evaluate: (facts) => evaluateFor("listener-loopback-only", facts),
+};
+
+export const noListener: Rule = {
+  id: "no-listener",
+  needs: ["host"],
+  evaluate: (facts) => evaluateFor("no-listener", facts),
+};

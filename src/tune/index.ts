@@ -1,0 +1,10 @@
+// tcpdoctor tune: the arithmetic, the plan and its rendering.
+export * from "./arith.js";
+export {
+  planTuning,
+  type Recommendation,
+  type TuneInput,
+  type TuneProfile,
+  type TuningPlan,
+} from "./plan.js";
+export { renderTuning } from "./render.js";
