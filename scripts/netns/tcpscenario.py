@@ -9,8 +9,10 @@ modes:
               listeners, all accepted and held (2N established sockets)
   close-wait  --listen IP:PORT --connect IP:PORT --count N  server accepts, never closes; clients
               close after the response: N CLOSE-WAIT sockets owned by this process
-  server      --listen IP:PORT [--backlog B] [--no-accept] [--no-read] [--rcvbuf BYTES]
-              a listener that accepts (or not) and reads (or not)
+  server      --listen IP:PORT [--backlog B] [--no-accept] [--no-read] [--rcvbuf BYTES] [--close-on-eof]
+              a listener that accepts (or not) and reads (or not); accepted sockets are closed at
+              end-of-file only with --close-on-eof (else they stay in CLOSE-WAIT: a leak)
+  open        --connect IP:PORT --count N                 N non-blocking connection attempts, held
   churn       --connect IP:PORT --count N                 N sequential connections, each closed first
               by this side (TIME-WAIT on this side)
   send        --connect IP:PORT --bytes N                 connect and write N bytes (blocks when the
@@ -127,8 +129,13 @@ def mode_server(o):
                 threading.Thread(target=reader, args=(c,), daemon=True).start()
 
     def reader(c):
-        while c.recv(65536):
-            pass
+        try:
+            while c.recv(65536):
+                pass
+        except OSError:
+            return
+        if o.close_on_eof:
+            c.close()
 
     if not o.no_accept:
         threading.Thread(target=serve, daemon=True).start()
@@ -139,6 +146,19 @@ def mode_churn(o):
     for _ in range(o.count):
         c = socket.create_connection(addr(o.connect))
         c.close()
+    ready_and_hold(o.hold)
+
+
+def mode_open(o):
+    held = []
+    for _ in range(o.count):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            c.connect(addr(o.connect))
+        except BlockingIOError:
+            pass
+        held.append(c)
     ready_and_hold(o.hold)
 
 
@@ -170,10 +190,19 @@ def main():
     p.add_argument("--no-accept", action="store_true")
     p.add_argument("--no-read", action="store_true")
     p.add_argument("--rcvbuf", type=int, default=0)
+    p.add_argument("--close-on-eof", action="store_true")
     p.add_argument("--bytes", type=int, default=1 << 20)
     p.add_argument("--hold", type=float, default=0)
     o = p.parse_args()
-    {"hold": mode_hold, "close-wait": mode_close_wait, "server": mode_server, "churn": mode_churn, "send": mode_send}[
+    modes = {
+        "hold": mode_hold,
+        "close-wait": mode_close_wait,
+        "server": mode_server,
+        "churn": mode_churn,
+        "open": mode_open,
+        "send": mode_send,
+    }
+    modes[
         o.mode.replace("_", "-")
     ](o)
     os._exit(0)

@@ -7,6 +7,10 @@ import { EXIT_USAGE, errorLine, UserError } from "./errors.js";
 
 function run<A extends unknown[]>(load: () => Promise<{ default: (...args: A) => Promise<number> }>) {
   return async (...args: A) => {
+    // commander passes (arguments..., options, command); give commands their options merged with
+    // the global ones (--no-color) so each command reads one object.
+    const cmd = args[args.length - 1];
+    if (cmd instanceof Command && args.length >= 2) args[args.length - 2] = cmd.optsWithGlobals();
     const mod = await load();
     process.exitCode = await mod.default(...args);
   };
@@ -34,6 +38,7 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output (one JSON object)")
     .option("--config <file>", "thresholds per diagnosis id (YAML or JSON)")
     .option("--connections", "include every connection in the human report")
+    .option("--html <file>", "also write a self-contained HTML report")
     .action(run(() => import("./commands/analyze.js")));
 
   program
@@ -56,6 +61,7 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output")
     .option("--interval <seconds>", "seconds between the two counter samples", "1")
     .option("--config <file>", "thresholds per diagnosis id (YAML or JSON)")
+    .option("--html <file>", "also write a self-contained HTML report")
     .action(run(() => import("./commands/host.js")));
 
   program
@@ -110,6 +116,7 @@ export function buildProgram(): Command {
     .option("--duration <seconds>", "stop after this many seconds")
     .option("--count <n>", "stop after this many packets")
     .option("--write <file>", "keep the raw capture in this pcap file too")
+    .option("--html <file>", "also write a self-contained HTML report")
     .option("--json", "machine-readable output")
     .action(run(() => import("./commands/capture.js")));
 
@@ -145,6 +152,12 @@ export async function main(argv: string[]): Promise<number> {
     return err instanceof UserError ? err.exitCode : EXIT_USAGE;
   }
 }
+
+// A closed pipe (`tcpdoctor packets x | head`) is a normal way to stop reading, not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 main(process.argv).then(
   (code) => {

@@ -3,6 +3,7 @@
 // Each part is recognised from its content and read by the same parsers `analyze` uses.
 import { TcpAnalyzer } from "../core/tcp/analyzer.js";
 import type { PacketAnalysis } from "../core/tcp/types.js";
+import type { DecodedPacket } from "../core/types.js";
 import type { SocketEntry, SocketState } from "../host/types.js";
 import { commandOf, splitLines } from "../text/common.js";
 import { detectText } from "../text/detect.js";
@@ -16,7 +17,7 @@ import { explainCounters } from "./counters.js";
 import { bytes, count, duration, plural } from "./format.js";
 import { explainSocket, explainSocketSummary } from "./socket.js";
 import { explainSysctl } from "./sysctl.js";
-import { explainTraceWithSummary, type TraceSummary } from "./trace.js";
+import { type ConnOutcome, explainTraceWithSummary, type TraceSummary } from "./trace.js";
 import type { ExplainedLine, ExplainResult } from "./types.js";
 
 export { explainCounter, explainCounters } from "./counters.js";
@@ -113,6 +114,46 @@ function explainPs(header: string, row: string, gathered: Gathered): string[] {
   return notes;
 }
 
+/** One connection's outcome in words; `detail` adds its numbers (RTT, bytes, counts). */
+function outcome(c: ConnOutcome, timed: boolean, detail: boolean): string {
+  if (c.refused) return "refused: the SYN was answered by a reset (nothing listening, or a firewall reject)";
+  if (!c.synAckSeen && c.synCount > 1)
+    return `timed out: ${detail ? `${c.synCount} SYNs, ` : "SYNs resent, "}no answer at all — a silent drop on the way (firewall, routing) or the host is down`;
+  if (!c.synAckSeen && c.synCount === 1 && !c.established) return "SYN sent, no answer seen (yet)";
+  if (c.synAckSeen && !c.established && !c.reset)
+    return "half-open: SYN-ACK sent, the client's final ACK never came";
+  const parts: string[] = [];
+  parts.push(c.synCount > 0 ? "established" : "already running when the trace starts");
+  if (detail) {
+    if (c.handshakeRtt !== undefined && timed) parts.push(`handshake RTT ${duration(c.handshakeRtt)}`);
+    const moved = c.dataBytes.client + c.dataBytes.server;
+    if (moved > 0)
+      parts.push(`${bytes(c.dataBytes.client)} client→server, ${bytes(c.dataBytes.server)} server→client`);
+    if (c.retransmissions) parts.push(plural(c.retransmissions, "retransmission"));
+    if (c.keepaliveProbes) parts.push(plural(c.keepaliveProbes, "keepalive probe"));
+    if (c.icmp) parts.push(plural(c.icmp, "ICMP error"));
+  }
+  if (c.reset) {
+    const how: Record<string, string> = {
+      keepalive: `reset by the ${c.reset.by} after unanswered keepalives (dead peer)`,
+      abort: `aborted by the ${c.reset.by} (RST)`,
+      "after-close": "reset after an orderly close",
+      handshake: `reset by the ${c.reset.by} during the handshake`,
+    };
+    parts.push(how[c.reset.kind] ?? `reset by the ${c.reset.by}`);
+  } else if (c.finBy.length === 2) parts.push(`closed in an orderly way, first by the ${c.finBy[0]}`);
+  else if (c.finBy.length === 1) {
+    const closer = c.finBy[0];
+    const other = closer === "client" ? "server" : "client";
+    parts.push(
+      c.finAcked.includes(closer)
+        ? `closed by the ${closer} only: the ${other} acknowledged the FIN but had not closed its side when the trace ends (its application has not called close(): CLOSE-WAIT there)`
+        : `half-closed by the ${closer} (FIN one way only)`,
+    );
+  }
+  return parts.join(", ");
+}
+
 function traceSummary(s: TraceSummary, timed: boolean): string[] {
   const out: string[] = [];
   const conns = s.connections;
@@ -123,40 +164,35 @@ function traceSummary(s: TraceSummary, timed: boolean): string[] {
       `${plural(halfOpen.length, "handshake")} stopped after the server's SYN-ACK: no final ACK came back, from ${plural(sources.size, "distinct source address", "distinct source addresses")}. Many of these from random sources is a SYN flood with spoofed addresses (the SYN-ACKs go to hosts that never sent a SYN); with SYN cookies the server keeps no state for them and real clients still get in.`,
     );
   }
-  for (const c of conns.slice(0, 20)) {
-    let what: string;
-    if (c.refused)
-      what = "refused: the SYN was answered by a reset (nothing listening, or a firewall reject)";
-    else if (!c.synAckSeen && c.synCount > 1)
-      what = `timed out: ${c.synCount} SYNs, no answer at all — a silent drop on the way (firewall, routing) or the host is down`;
-    else if (!c.synAckSeen && c.synCount === 1 && !c.established) what = "SYN sent, no answer seen (yet)";
-    else if (c.synAckSeen && !c.established && !c.reset)
-      what = "half-open: SYN-ACK sent, the client's final ACK never came";
-    else {
-      const parts: string[] = [];
-      parts.push(c.synCount > 0 ? "established" : "already running when the trace starts");
-      if (c.handshakeRtt !== undefined && timed) parts.push(`handshake RTT ${duration(c.handshakeRtt)}`);
-      const moved = c.dataBytes.client + c.dataBytes.server;
-      if (moved > 0)
-        parts.push(`${bytes(c.dataBytes.client)} client→server, ${bytes(c.dataBytes.server)} server→client`);
-      if (c.retransmissions) parts.push(plural(c.retransmissions, "retransmission"));
-      if (c.keepaliveProbes) parts.push(plural(c.keepaliveProbes, "keepalive probe"));
-      if (c.icmp) parts.push(plural(c.icmp, "ICMP error"));
-      if (c.reset) {
-        const how: Record<string, string> = {
-          keepalive: `reset by the ${c.reset.by} after unanswered keepalives (dead peer)`,
-          abort: `aborted by the ${c.reset.by} (RST)`,
-          "after-close": "reset after an orderly close",
-          handshake: `reset by the ${c.reset.by} during the handshake`,
-        };
-        parts.push(how[c.reset.kind] ?? `reset by the ${c.reset.by}`);
-      } else if (c.finBy.length === 2) parts.push("closed in an orderly way (FIN both ways)");
-      else if (c.finBy.length === 1) parts.push(`half-closed by the ${c.finBy[0]} (FIN one way only)`);
-      what = parts.join(", ");
-    }
-    out.push(`Connection ${c.client} → ${c.server}: ${what}.`);
+  if (conns.length <= 10) {
+    for (const c of conns) out.push(`Connection ${c.client} → ${c.server}: ${outcome(c, timed, true)}.`);
+    return out;
   }
-  if (conns.length > 20) out.push(`… and ${conns.length - 20} more connections.`);
+  // many connections: count them by outcome
+  const byOutcome = new Map<string, ConnOutcome[]>();
+  for (const c of conns) {
+    const k = outcome(c, timed, false);
+    const list = byOutcome.get(k);
+    if (list) list.push(c);
+    else byOutcome.set(k, [c]);
+  }
+  for (const [what, list] of [...byOutcome].sort((a, b) => b[1].length - a[1].length)) {
+    out.push(
+      `${plural(list.length, "connection")} ${list.length === 1 ? "was" : "were"} ${what} (first: ${list[0].client} → ${list[0].server}).`,
+    );
+  }
+  const churn = conns.filter((c) => c.finBy.length === 2 && c.duration < 1);
+  const servers = new Set(churn.map((c) => c.server));
+  if (churn.length >= 20 && servers.size <= 3) {
+    const first = churn.filter((c) => c.finBy[0] === "client").length;
+    out.push(
+      `${churn.length} short connections (under a second each) to ${[...servers].join(", ")}${
+        first > churn.length / 2
+          ? ", each closed first by the client: every one leaves a TIME-WAIT socket on the client for 60 s"
+          : ""
+      }. This is connection churn: reuse connections (HTTP keep-alive, pooling) instead of one per request; widening ip_local_port_range or tcp_tw_reuse only treats the symptom.`,
+    );
+  }
   return out;
 }
 
@@ -311,10 +347,21 @@ function explainBlock(
       let delta = false;
       if (kind === "nstat") {
         const r = parseNstat(text, path);
+        const first = r.snapshots[0];
         const last = r.snapshots[r.snapshots.length - 1];
         counters = last?.counters ?? {};
         sources = r.sources;
         delta = r.mode === "delta";
+        if (r.snapshots.length >= 2 && first && last && r.mode === "absolute") {
+          // before and after pasted together: what moved in between is what matters
+          const moved: Record<string, number> = {};
+          for (const [k, v] of Object.entries(last.counters)) {
+            const d = v - (first.counters[k] ?? 0);
+            if (d !== 0) moved[k] = d;
+          }
+          counters = moved;
+          delta = true;
+        }
       } else if (kind === "netstat-stats") {
         const r = parseNetstatStats(text, path);
         counters = r.counters;
@@ -349,6 +396,25 @@ function explainBlock(
     default:
       return kind;
   }
+}
+
+/**
+ * Explains decoded packets of a binary capture (no text): one rendered line per packet with its
+ * notes, and the per-connection summary. `analyses` are TcpAnalyzer rows of the same packets;
+ * without them the analyzer is run here.
+ */
+export function explainCapture(packets: DecodedPacket[], analyses?: PacketAnalysis[]): ExplainResult {
+  let rows = analyses;
+  if (!rows) {
+    const analyzer = new TcpAnalyzer();
+    rows = [];
+    for (const p of packets) {
+      const a = analyzer.push(p);
+      if (a) rows.push(a);
+    }
+  }
+  const trace = explainTraceWithSummary(packets, [], rows);
+  return { lines: trace.lines, kind: "capture", summary: traceSummary(trace.summary, true) };
 }
 
 /**

@@ -43,6 +43,8 @@ interface Side {
   /** Highest sequence number sent plus one (SYN and FIN count one). */
   nxt?: number;
   sent: Map<number, SentSegment>;
+  /** Sequence gaps seen (data arrived beyond the next expected byte), until filled. */
+  holes: { start: number; end: number; frame: number; time: number }[];
   sentOrder: number[];
   lastAck?: number;
   lastWin?: number;
@@ -98,6 +100,7 @@ function newSide(label: string, role: "client" | "server"): Side {
     synTimes: [],
     synFrames: [],
     sent: new Map(),
+    holes: [],
     sentOrder: [],
     dupAcks: 0,
     sackOk: false,
@@ -122,6 +125,9 @@ function endpoint(ip: string, port: number, version: 4 | 6): string {
   return version === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** Connections explained in full; later ones (a scan, a flood, churn) get short notes. */
+const FULL_CONNECTIONS = 10;
+
 /** Ordinary data segments and ACKs explained in full per side; later ones get a short note. */
 const TERSE_AFTER = 3;
 
@@ -143,7 +149,12 @@ export interface ConnOutcome {
   refused: boolean;
   handshakeRtt?: number;
   reset?: { by: "client" | "server"; kind: string };
+  /** Sides that sent FIN, the first closer first. */
   finBy: ("client" | "server")[];
+  /** The FINs that the other side acknowledged. */
+  finAcked: ("client" | "server")[];
+  /** Seconds from the first to the last packet. */
+  duration: number;
   retransmissions: number;
   dataBytes: { client: number; server: number };
   keepaliveProbes: number;
@@ -178,8 +189,8 @@ export function formatPacketLine(p: DecodedPacket): string {
   }
   if (f & TcpFlag.ACK) parts.push(`ack ${t.ack}`);
   parts.push(`win ${t.window}`, `length ${t.payloadLen}`);
-  const sep = ip.version === 6 ? "." : ".";
-  return `${ip.version === 6 ? "IP6" : "IP"} ${ip.src}${sep}${t.srcPort} > ${ip.dst}${sep}${t.dstPort}: ${parts.join(", ")}`;
+  // tcpdump's notation: address.port for both IP versions
+  return `${ip.version === 6 ? "IP6" : "IP"} ${ip.src}.${t.srcPort} > ${ip.dst}.${t.dstPort}: ${parts.join(", ")}`;
 }
 
 class TraceExplainer {
@@ -200,7 +211,12 @@ class TraceExplainer {
         refused: c.refused,
         handshakeRtt: c.handshakeRtt,
         reset: c.reset ? { by: c.reset.by, kind: c.reset.kind } : undefined,
-        finBy: [c.client, c.server].filter((s) => s.finSeq !== undefined).map((s) => s.role),
+        finBy: [c.client, c.server]
+          .filter((s) => s.finFrame !== undefined)
+          .sort((a, b) => (a.finFrame as number) - (b.finFrame as number))
+          .map((s) => s.role),
+        finAcked: [c.client, c.server].filter((s) => s.finAcked).map((s) => s.role),
+        duration: c.lastTime - c.firstTime,
         retransmissions: c.client.retransmissions + c.server.retransmissions,
         dataBytes: { client: c.client.bytesSent, server: c.server.bytesSent },
         keepaliveProbes: c.client.keepaliveProbes + c.server.keepaliveProbes,
@@ -394,6 +410,10 @@ class TraceExplainer {
       }
       me.isn = t.seq;
       me.base = t.seq;
+      if (c.id >= FULL_CONNECTIONS) {
+        notes.push(`SYN from ${me.label} to ${peer.label}, ISN ${t.seq}.`);
+        return;
+      }
       notes.push(
         `The ${me.role} ${me.label} opens a connection to ${peer.label} (SYN). Its initial sequence number (ISN) is ${t.seq}; the SYN itself consumes one sequence number, so its first data byte will be ${u32(t.seq + 1)}.`,
       );
@@ -414,6 +434,11 @@ class TraceExplainer {
     me.isn = t.seq;
     me.base = t.seq;
     c.synAckTime = time;
+    if (c.id >= FULL_CONNECTIONS && clientIsn !== undefined && t.ack === u32(clientIsn + 1)) {
+      notes.push(`SYN-ACK from ${me.label}, ISN ${t.seq}, ack ${t.ack} = client ISN + 1.`);
+      if (peer.wscale !== undefined && me.wscale !== undefined) c.scaling = true;
+      return;
+    }
     let words = `The ${me.role} ${me.label} accepts (SYN-ACK). Its own ISN is ${t.seq}`;
     if (clientIsn !== undefined && t.ack === u32(clientIsn + 1)) {
       words += `; ack ${t.ack} = the client's ISN ${clientIsn} + 1 confirms the client's SYN, which consumed one sequence number (no data has been exchanged yet).`;
@@ -471,12 +496,19 @@ class TraceExplainer {
     // completing the handshake
     if (!c.established && me === c.client && peer.isn !== undefined && ack === u32(peer.isn + 1)) {
       c.established = true;
+      if (this.timed() && c.client.synTimes.length)
+        c.handshakeRtt = time - c.client.synTimes[c.client.synTimes.length - 1];
+      if (c.id >= FULL_CONNECTIONS) {
+        notes.push(
+          `Handshake complete${c.handshakeRtt !== undefined ? ` (round trip ${duration(c.handshakeRtt)})` : ""}.`,
+        );
+        return;
+      }
       let words = `The client acknowledges the server's SYN: ack ${this.both(peer, ack)} = the server's ISN ${peer.isn} + 1 (its SYN consumed one sequence number). The three-way handshake is complete`;
       words += t.payloadLen > 0 ? "." : "; no data has flowed yet.";
       notes.push(words);
       if (this.timed() && c.client.synTimes.length) {
-        const rtt = time - c.client.synTimes[c.client.synTimes.length - 1];
-        c.handshakeRtt = rtt;
+        const rtt = c.handshakeRtt ?? 0;
         let r = `Handshake round trip (SYN to this ACK): ${duration(rtt)}`;
         if (c.synAckTime !== undefined)
           r += `, of which ${duration(time - c.synAckTime)} between the SYN-ACK and this ACK`;
@@ -612,7 +644,37 @@ class TraceExplainer {
     }
 
     const range = `${this.num(me, first)}–${this.num(me, last)}`;
-    if (behind || prior || flags.has("retransmission") || flags.has("spurious_retransmission")) {
+    const hole = !prior && behind ? this.takeHole(me, first, next) : undefined;
+    const labelledRetrans =
+      flags.has("retransmission") || flags.has("fast_retransmission") || flags.has("spurious_retransmission");
+    if (hole) {
+      // Bytes never seen before fill a gap: they were delayed (reordering), or their first copy
+      // was lost before the capture point and this is the resend. A resend needs the receiver's
+      // duplicate ACKs to reach the sender and the copy to come back: at least one round trip
+      // after the gap showed up. Anything sooner was only late.
+      const late = time - hole.time;
+      const rtt = c.handshakeRtt;
+      const judged = this.timed() && rtt !== undefined;
+      const reordered = judged ? late < 0.9 * rtt : !labelledRetrans;
+      let words = `Out of order: bytes ${range} fill the gap first noticed at frame ${hole.frame}${this.timed() ? `, ${duration(late)} later` : ""}. `;
+      if (reordered) {
+        words += judged
+          ? `That is less than one round trip (${duration(rtt)}), too soon for a retransmission: the path delivered them late (reordering), nothing was lost.`
+          : "Never seen here before: most likely delivered late by the path (reordering).";
+        if (labelledRetrans) words += " (Sequence analysis alone labels it a retransmission.)";
+      } else {
+        me.retransmissions++;
+        me.bytesResent += len;
+        words += judged
+          ? `More than a round trip later: most likely the first copy was lost before this capture point and this is its retransmission.`
+          : "Labelled a retransmission: the first copy was most likely lost before this capture point.";
+      }
+      notes.push(words);
+      me.dataSeen = true;
+      this.remember(me, first, next, time, frame);
+      return;
+    }
+    if (behind || prior || labelledRetrans) {
       me.retransmissions++;
       me.bytesResent += len;
       const kind = flags.has("spurious_retransmission")
@@ -664,6 +726,8 @@ class TraceExplainer {
       notes.push(words);
     } else if (ahead) {
       const gap = seqDiff(first, me.nxt as number);
+      me.holes.push({ start: me.nxt as number, end: first, frame, time });
+      if (me.holes.length > 64) me.holes.shift();
       notes.push(
         `${bytes(len)} of data, bytes ${range}; but the ${me.role}'s previous data ended at ${this.num(me, u32((me.nxt as number) - 1))}: ${bytes(gap)} in between were not seen here (lost before this capture point, or reordered).`,
       );
@@ -685,6 +749,20 @@ class TraceExplainer {
     me.lastDataTime = time;
     me.lastDataFrame = frame;
     this.remember(me, first, next, time, frame);
+  }
+
+  /** The recorded gap that [first, next) falls into, removed (or trimmed) from the list. */
+  private takeHole(me: Side, first: number, next: number): { frame: number; time: number } | undefined {
+    for (let i = 0; i < me.holes.length; i++) {
+      const h = me.holes[i];
+      if (seqDiff(first, h.start) >= 0 && seqDiff(h.end, next) >= 0) {
+        if (first === h.start && next === h.end) me.holes.splice(i, 1);
+        else if (first === h.start) h.start = next;
+        else if (next === h.end) h.end = first;
+        return { frame: h.frame, time: h.time };
+      }
+    }
+    return undefined;
   }
 
   private cap(s: string): string {

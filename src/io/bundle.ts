@@ -22,13 +22,20 @@ export interface Bundle {
 /** Host text files larger than this are skipped (a socket table of a busy host is a few MB). */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
-/** Manifest fields we read (all optional). `times` maps file names to ISO times of their reading. */
+/**
+ * Manifest fields we read (all optional; `tcpdoctor collect` writes them): `times` maps file names
+ * to ISO times of their reading, `intervalSeconds` is the time between the -before and -after
+ * readings, `files[].from` names the command or /proc path each file came from.
+ */
 interface Manifest {
   hostname?: string;
   kernel?: string;
   time?: string;
   version?: string;
   times?: Record<string, string>;
+  intervalSeconds?: number;
+  from?: Record<string, string>;
+  unavailable?: string[];
 }
 
 /** Where a reading sits in time: before/after, or its number in a numbered series. */
@@ -91,6 +98,18 @@ function parseManifest(text: string): Manifest | undefined {
       for (const [k, v] of Object.entries(doc.times as Record<string, unknown>))
         if (typeof v === "string") m.times[k] = v;
     }
+    if (typeof doc.intervalSeconds === "number" && doc.intervalSeconds > 0)
+      m.intervalSeconds = doc.intervalSeconds;
+    if (Array.isArray(doc.files)) {
+      m.from = {};
+      for (const f of doc.files as unknown[]) {
+        const e = f as { name?: unknown; from?: unknown } | null;
+        if (typeof e?.name === "string" && typeof e.from === "string") m.from[e.name] = e.from;
+      }
+    }
+    if (Array.isArray(doc.unavailable)) {
+      m.unavailable = (doc.unavailable as unknown[]).filter((u): u is string => typeof u === "string");
+    }
     return m;
   } catch {
     return undefined;
@@ -143,12 +162,21 @@ function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+function timeOf(manifest: Manifest | undefined, rel: string): string | undefined {
+  const t = manifest?.times;
+  if (!t) return undefined;
+  const name = rel.slice(rel.lastIndexOf("/") + 1);
+  return t[rel] ?? t[name] ?? t[baseName(rel)];
+}
+
 function secondsBetween(manifest: Manifest | undefined, before: string, after: string): number | undefined {
-  const tb = manifest?.times?.[before] ?? manifest?.times?.[baseName(before)];
-  const ta = manifest?.times?.[after] ?? manifest?.times?.[baseName(after)];
-  if (!tb || !ta) return undefined;
-  const s = (Date.parse(ta) - Date.parse(tb)) / 1000;
-  return Number.isFinite(s) && s > 0 ? s : undefined;
+  const tb = timeOf(manifest, before);
+  const ta = timeOf(manifest, after);
+  if (tb && ta) {
+    const s = (Date.parse(ta) - Date.parse(tb)) / 1000;
+    if (Number.isFinite(s) && s > 0) return s;
+  }
+  return manifest?.intervalSeconds;
 }
 
 /**
@@ -162,6 +190,13 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   const files: BundleFile[] = [];
   const rels = await listFiles(dir, warnings);
   let manifest: Manifest | undefined;
+  if (rels.includes("manifest.json")) {
+    try {
+      manifest = parseManifest(await readFile(join(dir, "manifest.json"), "utf8"));
+    } catch {
+      manifest = undefined; // said below, when the file is read with the others
+    }
+  }
   const plain: HostSnapshot[] = [];
   const latest: HostSnapshot[] = [];
   const series = new Map<string, { order: number; rel: string; snap: HostSnapshot }[]>();
@@ -176,7 +211,6 @@ export async function loadBundle(dir: string): Promise<Bundle> {
       continue;
     }
     if (rel === "manifest.json") {
-      manifest = parseManifest(bytes.toString("utf8"));
       files.push({ path: full, kind: "manifest" });
       if (!manifest) warnings.push(`${full}: manifest is not a JSON object, ignored`);
       continue;
@@ -199,7 +233,8 @@ export async function loadBundle(dir: string): Promise<Bundle> {
       warnings.push(`${full}: binary data, not command output (ignored)`);
       continue;
     }
-    const parsed = parseHostText(text, full, { nameHint: baseName(rel) });
+    // the command a file came from names it better than its file name (a bare value, a pid, a state filter)
+    const parsed = parseHostText(text, full, { nameHint: manifest?.from?.[rel] ?? baseName(rel) });
     files.push({ path: full, kind: parsed.kind });
     warnings.push(...parsed.warnings);
     if (parsed.kind === "unknown" || parsed.kind === "tcpdump") continue;
@@ -249,6 +284,9 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   if (manifest?.hostname) snapshot.hostname = manifest.hostname;
   if (manifest?.kernel) snapshot.kernel = manifest.kernel;
   if (manifest?.time) snapshot.time = manifest.time;
+  if (manifest?.unavailable?.length) {
+    snapshot.unavailable = [...new Set([...(snapshot.unavailable ?? []), ...manifest.unavailable])];
+  }
   if (!files.some((f) => !["empty", "unknown", "manifest"].includes(f.kind))) {
     warnings.push(`${dir}: no host evidence found in this directory`);
   }

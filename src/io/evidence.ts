@@ -96,6 +96,13 @@ async function readAllText(chunks: AsyncIterable<Uint8Array>, path: string): Pro
   return Buffer.concat(parts).toString("utf8");
 }
 
+/** One warning for the tcpdump lines that should have been packets (ARP, UDP and prompts are not counted). */
+function unreadableWarning(skipped: { line: number; reason: string; unreadable: boolean }[]): string[] {
+  const bad = skipped.filter((s) => s.unreadable);
+  if (!bad.length) return [];
+  return [`${bad.length} line(s) not understood, first at line ${bad[0].line}: ${bad[0].reason}`];
+}
+
 /** Streams one capture file through reader → decoder → analysis. */
 async function feedCapture(
   path: string,
@@ -189,10 +196,14 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
       const parsed = parseTcpdump(text, { path: name });
       const analysis = new CaptureAnalysis({ onPacket: opts.onPacket, fromText: true });
       for (const p of parsed.packets) analysis.push(p);
-      analysis.addFileInfo({ path: name, format: "tcpdump-text", linkTypes: [], packets: parsed.packets.length });
-      const warnings = parsed.skipped.length
-        ? [`${parsed.skipped.length} line(s) not understood, first at line ${parsed.skipped[0].line}: ${parsed.skipped[0].reason}`]
-        : [];
+      analysis.addFileInfo({
+        path: name,
+        format: "tcpdump-text",
+        linkTypes: [],
+        packets: parsed.packets.length,
+        droppedByKernel: parsed.droppedByKernel,
+      });
+      const warnings = unreadableWarning(parsed.skipped);
       inputs.push({ path: name, format: "tcpdump-text", packets: parsed.packets.length, warnings });
       finishAnalysis(analysis);
       continue;
@@ -271,8 +282,6 @@ export async function streamPackets(
   const parsed = parseTcpdump(text, { path: name });
   for (const p of parsed.packets) onPacket(p);
   if (afterChunk) await afterChunk();
-  const warnings = parsed.skipped.length
-    ? [`${parsed.skipped.length} line(s) not understood, first at line ${parsed.skipped[0].line}: ${parsed.skipped[0].reason}`]
-    : [];
+  const warnings = unreadableWarning(parsed.skipped);
   return { path: name, format: "tcpdump-text", packets: parsed.packets.length, warnings };
 }

@@ -227,6 +227,7 @@ async function readSockets(
   let ssText: string | undefined;
   if (!failed(ss)) {
     ssText = ss.stdout;
+    if (io.uid() !== 0) unavailable.push("owners of other users' sockets (ss -p shows them to root only)");
     add("ss-tanpie.txt", "live:ss", `ss ${SS_ARGS.join(" ")}`, ss.stdout);
     const summary = await io.exec("ss", ["-s"], { timeoutMs: 30_000 });
     if (!failed(summary)) add("ss-s.txt", "live:ss -s", "ss -s", summary.stdout);

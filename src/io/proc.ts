@@ -31,6 +31,8 @@ export interface HostIo {
   sleep(ms: number): Promise<void>;
   /** Wall-clock time as ISO text. */
   wallClock(): string;
+  /** Effective user id (0 = root: every process's sockets and descriptors are visible). */
+  uid(): number;
 }
 
 /** Runs a program with an argument array (no shell) and collects its output. */
@@ -93,6 +95,7 @@ export const systemIo: HostIo = {
   now: () => performance.now(),
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   wallClock: () => new Date().toISOString(),
+  uid: () => (typeof process.getuid === "function" ? process.getuid() : 0),
 };
 
 /** The errno of a rejected read ("ENOENT", "EACCES", ...). */

@@ -30,13 +30,22 @@ export interface RouteOptions {
 /** Interface names as the kernel allows them: no slash, no dot-only names. */
 const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 
-function run(file: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string } | undefined> {
+function run(
+  file: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ stdout: string; stderr: string } | undefined> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: "utf8" }, (err, stdout, stderr) => {
-      // A non-zero exit still carries the answer ("RTNETLINK answers: Network is unreachable").
-      if (err && (err as NodeJS.ErrnoException).code === "ENOENT") resolve(undefined);
-      else resolve({ stdout: stdout ?? "", stderr: stderr ?? "" });
-    });
+    execFile(
+      file,
+      args,
+      { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        // A non-zero exit still carries the answer ("RTNETLINK answers: Network is unreachable").
+        if (err && (err as NodeJS.ErrnoException).code === "ENOENT") resolve(undefined);
+        else resolve({ stdout: stdout ?? "", stderr: stderr ?? "" });
+      },
+    );
   });
 }
 
@@ -52,7 +61,10 @@ export async function routeGet(address: string, opts: RouteOptions = {}): Promis
   const text = `$ ip route get ${addr}\n${out.stdout}${out.stderr}`;
   const route = parseIpRoute(text, "live:ip route get").routes[0];
   if (!route) return undefined;
-  const info: RouteInfo = { dst: route.dst === "?" ? addr : route.dst, local: /^\s*local\s/.test(out.stdout) };
+  const info: RouteInfo = {
+    dst: route.dst === "?" ? addr : route.dst,
+    local: /^\s*local\s/.test(out.stdout),
+  };
   if (route.dev) info.dev = route.dev;
   if (route.src) info.src = route.src;
   if (route.via) info.via = route.via;

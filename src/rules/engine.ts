@@ -6,10 +6,11 @@ import type { DocumentedRule } from "./capture/common.js";
 import { captureRules } from "./capture/index.js";
 import { type CatalogueEntry, type Category, catalogue, diagnosisIds } from "./catalogue.js";
 import { hostRules, hostThresholdDefaults } from "./host/index.js";
+import { probeRules } from "./probe/index.js";
 import type { Confidence, Facts, Finding, Rule, RuleContext, Severity, Thresholds } from "./types.js";
 
-/** Every registered rule: capture-side first, then host-side. */
-export const allRules: Rule[] = [...captureRules, ...hostRules];
+/** Every registered rule: capture-side first, then host-side, then active probes. */
+export const allRules: Rule[] = [...captureRules, ...hostRules, ...probeRules];
 
 export interface DiagnoseOptions {
   thresholds?: Thresholds;

@@ -322,7 +322,7 @@ function parseAs(kind: string, text: string, path: string, nameHint: string): Pa
     case "ss": {
       const stateHint = stateFromName(nameHint);
       const r = parseSs(text, path, stateHint ? { stateHint } : {});
-      if (r.sockets.length) {
+      if (r.table) {
         snap.sockets = r.sockets;
         snap.socketsHave = r.have;
       }

@@ -110,7 +110,10 @@ export function parseNstat(text: string, path: string = NO_PATH, opts: NstatOpti
   let mode: "absolute" | "delta";
   if (opts.mode) mode = opts.mode;
   else if (commandMode) mode = commandMode;
-  else if (/delta|diff|increase/i.test(baseName(opts.nameHint ?? path))) mode = "delta";
+  else if (opts.nameHint && /^nstat\b/.test(opts.nameHint)) {
+    // the hint is the command itself (a bundle manifest's "from")
+    mode = /\s(-[a-z]*a[a-z]*|--absolute)\b/.test(opts.nameHint) ? "absolute" : "delta";
+  } else if (/delta|diff|increase/i.test(baseName(opts.nameHint ?? path))) mode = "delta";
   else {
     mode = "absolute";
     if (!sawZero && snapshots.length) {

@@ -24,6 +24,11 @@ export interface SsResult {
   summary?: SocketSummary;
   /** What the table carries: users:(...), tcp_info, skmem, timer:(...). */
   have: { processes: boolean; info: boolean; memory: boolean; timers: boolean };
+  /**
+   * The text holds a socket table (a header line or socket lines), even an empty one: "nothing
+   * listens" is evidence, unlike an `ss -s` summary alone.
+   */
+  table: boolean;
   warnings: string[];
 }
 
@@ -417,6 +422,7 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
   let nonTcp = 0;
   let unknownState = 0;
   let named = false;
+  let table = false;
 
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i];
@@ -459,6 +465,7 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
 
     if (/^(Netid\s+)?(State\s+)?Recv-Q\s+Send-Q/.test(trimmed)) {
       last = undefined;
+      table = true;
       continue;
     }
     const total = /^Total:\s+(\d+)/.exec(trimmed);
@@ -545,7 +552,7 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
   if (extra.unknown.size) {
     warnings.add(`${path}: ss fields not understood: ${[...extra.unknown].slice(0, 10).join(", ")}`);
   }
-  const out: SsResult = { sockets, have, warnings: warnings.result() };
+  const out: SsResult = { sockets, have, table: table || sockets.length > 0, warnings: warnings.result() };
   if (summary) out.summary = summary;
   return out;
 }

@@ -36,6 +36,12 @@ export interface TcpdumpSkip {
   line: number;
   text: string;
   reason: string;
+  /**
+   * True when the line should have carried a TCP or ICMP packet and could not be read (names
+   * instead of numbers, a garbled or cut line); false for lines passed over on purpose (ARP, UDP,
+   * prompts and other text around the trace).
+   */
+  unreadable: boolean;
 }
 
 export interface TcpdumpParseResult {
@@ -237,10 +243,23 @@ interface ParsedRecord {
   error?: string;
 }
 
-class SkipRecord extends Error {}
+class SkipRecord extends Error {
+  constructor(
+    message: string,
+    readonly unreadable: boolean,
+  ) {
+    super(message);
+  }
+}
 
+/** Passes over a record that is not TCP or ICMP. */
 function skip(reason: string): never {
-  throw new SkipRecord(reason);
+  throw new SkipRecord(reason, false);
+}
+
+/** Gives up on a record that should have been TCP or ICMP. */
+function fail(reason: string): never {
+  throw new SkipRecord(reason, true);
 }
 
 /** Index just after the parenthesis that closes the one at `open`. */
@@ -364,7 +383,8 @@ function parseOptions(list: string): { options: TcpOptions; bytes: number } {
   let bytes = 0;
   const unknown: number[] = [];
   for (const item of splitTopLevel(list)) {
-    const word = /^[A-Za-z-]+/.exec(item)?.[0] ?? "";
+    // "mss", "md5", "tcp-ao", and "unknown-" of "unknown-253"
+    const word = /^[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z]+)?-?/.exec(item)?.[0] ?? "";
     const nums = (item.match(/\d+/g) ?? []).map(Number);
     switch (word) {
       case "nop":
@@ -543,12 +563,12 @@ interface Transport {
 
 function parseTransport(s: string): Transport {
   const m = ENDPOINTS.exec(s);
-  if (!m) skip("no 'source > destination:' part");
+  if (!m) fail("no 'source > destination:' part");
   const a = splitEndpoint(m[1]);
   const b = splitEndpoint(m[2]);
-  if (a.named || b.named) skip("host names instead of addresses (print with tcpdump -n)");
+  if (a.named || b.named) fail("host names instead of addresses (print with tcpdump -n)");
   if (a.portName !== undefined || b.portName !== undefined)
-    skip(`port name '${a.portName ?? b.portName}' instead of a number (print with tcpdump -nn)`);
+    fail(`port name '${a.portName ?? b.portName}' instead of a number (print with tcpdump -nn)`);
   return { src: a.addr, dst: b.addr, srcPort: a.port, dstPort: b.port, body: (m[3] ?? "").trim() };
 }
 
@@ -711,7 +731,7 @@ function parseRecord(rec: RecordLines, ctx: RecordContext): ParsedRecord {
   let nextLine = 1;
   if (s.startsWith("(")) {
     const end = closeParen(s, 0);
-    if (end < 0) skip("unterminated IP header in parentheses");
+    if (end < 0) fail("unterminated IP header in parentheses");
     const inside = s.slice(1, end - 1);
     ctx.verbose = true;
     ipf = version === 6 ? parseIpv6Verbose(inside) : parseIpv4Verbose(inside);
@@ -719,7 +739,7 @@ function parseRecord(rec: RecordLines, ctx: RecordContext): ParsedRecord {
     if (transportLine === "") {
       // -v on IPv4: the transport line is the next (indented) line
       const next = rec.lines[1];
-      if (!next) skip("verbose IP header without its TCP/ICMP line");
+      if (!next) fail("verbose IP header without its TCP/ICMP line");
       transportLine = next.text.trim();
       nextLine = 2;
     }
@@ -736,10 +756,11 @@ function parseRecord(rec: RecordLines, ctx: RecordContext): ParsedRecord {
   if (tr.srcPort !== undefined && tr.dstPort !== undefined) {
     const tcp = parseTcpBody(tr.body, tr.src, tr.dst, tr.srcPort, tr.dstPort);
     if (!tcp) {
+      if (/^Flags \[/.test(tr.body)) fail("TCP line cut short in its flags");
       if (/^ip-proto-\d+/.test(tr.body)) skip("IP fragment without the TCP header");
       if (/^(UDP|\[udp|\d+[+*]? |domain|NTP|syslog|SNMP)/.test(tr.body)) skip("UDP, not TCP or ICMP");
       if (/^[SFRP.]+ \d+:\d+\(\d+\)|^[SFRP.] \d/.test(tr.body))
-        skip("old tcpdump TCP format (before 4.0) is not read; print with a newer tcpdump");
+        fail("old tcpdump TCP format (before 4.0) is not read; print with a newer tcpdump");
       skip("no 'Flags [..]': not TCP");
     }
     out.ip.protocol = 6;
@@ -1112,7 +1133,14 @@ export function parseTcpdump(text: string, _opts?: { path?: string }): TcpdumpPa
   for (const s of strays) {
     const dm = /^(\d+) packets? dropped by kernel/.exec(s.text.trim());
     if (dm) droppedByKernel = +dm[1];
-    skipped.push({ line: s.no, text: s.text, reason: "not a packet line" });
+    // a line shaped like a packet that did not start a record is a damaged one
+    const damaged = TCP_CORE.test(s.text) || ICMP_CORE.test(s.text);
+    skipped.push({
+      line: s.no,
+      text: s.text,
+      reason: damaged ? "packet line without a recognisable start (timestamp or IP)" : "not a packet line",
+      unreadable: damaged,
+    });
   }
 
   const parsed: ParsedRecord[] = [];
@@ -1121,7 +1149,8 @@ export function parseTcpdump(text: string, _opts?: { path?: string }): TcpdumpPa
       parsed.push(parseRecord(rec, ctx));
     } catch (e) {
       const reason = e instanceof SkipRecord ? e.message : `unreadable: ${(e as Error).message}`;
-      skipped.push({ line: rec.lines[0].no, text: rec.lines[0].text, reason });
+      const unreadable = e instanceof SkipRecord ? e.unreadable : true;
+      skipped.push({ line: rec.lines[0].no, text: rec.lines[0].text, reason, unreadable });
     }
   }
 

@@ -45,9 +45,9 @@ export function parseBandwidth(text: string): number | undefined {
   return value * factor * (bytes ? 8 : 1);
 }
 
-/** A duration in milliseconds: "20ms", "0.02s", "150us", "20" (ms). */
+/** A duration in milliseconds: "20ms", "0.02s", "150us", "2min"; a bare number is seconds ("0.05" = 50 ms). */
 export function parseDurationMs(text: string): number | undefined {
-  const m = /^\s*([\d.]+)\s*(us|µs|ms|s|m|min)?\s*$/.exec(text);
+  const m = /^\s*([\d.]+(?:e-?\d+)?)\s*(us|µs|ms|s|m|min)?\s*$/.exec(text);
   if (!m) return undefined;
   const v = Number(m[1]);
   if (!Number.isFinite(v)) return undefined;
@@ -55,13 +55,13 @@ export function parseDurationMs(text: string): number | undefined {
     case "us":
     case "µs":
       return v / 1000;
-    case "s":
-      return v * 1000;
+    case "ms":
+      return v;
     case "m":
     case "min":
       return v * 60_000;
     default:
-      return v;
+      return v * 1000;
   }
 }
 

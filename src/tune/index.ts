@@ -6,5 +6,6 @@ export {
   type TuneInput,
   type TuneProfile,
   type TuningPlan,
+  tuneProfile,
 } from "./plan.js";
 export { renderTuning } from "./render.js";

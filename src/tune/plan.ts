@@ -19,14 +19,29 @@ import {
   windowLimitedRate,
 } from "./arith.js";
 
-export type TuneProfile = "general" | "server" | "client";
+/**
+ * server / web / db: listeners, backlogs, SYN floods; client: outgoing connections and ports;
+ * general / proxy / bulk: both sides (a proxy accepts and connects; bulk transfer cares most about buffers).
+ */
+export type TuneProfile = "general" | "server" | "client" | "web" | "db" | "proxy" | "bulk";
+
+const SERVER_SIDE = new Set<TuneProfile>(["general", "server", "web", "db", "proxy", "bulk"]);
+const CLIENT_SIDE = new Set<TuneProfile>(["general", "client", "proxy", "bulk"]);
+
+/** A profile name as typed on the command line, or undefined when unknown. */
+export function tuneProfile(name: string | undefined): TuneProfile | undefined {
+  const n = (name ?? "general").toLowerCase();
+  return SERVER_SIDE.has(n as TuneProfile) || CLIENT_SIDE.has(n as TuneProfile)
+    ? (n as TuneProfile)
+    : undefined;
+}
 
 export interface TuneInput {
   /** Round-trip time of the path to tune for, ms (--rtt). */
   rttMs?: number;
   /** Bandwidth of that path, bits/s (--bandwidth). */
   bandwidthBps?: number;
-  /** server: listeners, backlogs, SYN floods; client: outgoing connections and ports; general: both. */
+  /** Which side of TCP to plan for (see TuneProfile); default general. */
   profile?: TuneProfile;
   /** Shortest idle timeout of proxies / load balancers / NAT on the path, s (default 240). */
   idleTimeoutSec?: number;
@@ -124,7 +139,7 @@ function observedPath(host: HostSnapshot | undefined): { rttMs?: number; bandwid
   );
   const rttMs = median(live.map((s) => s.info?.rtt ?? 0));
   const rates = live.map((s) => s.info?.deliveryRateBps ?? 0).filter((x) => x > 0);
-  return { rttMs, bandwidthBps: rates.length ? Math.max(...rates) : undefined };
+  return { rttMs, bandwidthBps: rates.length ? rates.reduce((a, b) => Math.max(a, b)) : undefined };
 }
 
 /** Data retransmissions / segments sent, from the interval deltas when there are some. */
@@ -244,7 +259,7 @@ export function planTuning(input: TuneInput = {}): TuningPlan {
   // ------------------------------------------------------------------ ephemeral ports
   let ports: TuningPlan["ports"];
   const range = sysctlNums(host, "net.ipv4.ip_local_port_range");
-  if (profile !== "server" && range && range.length >= 2) {
+  if (CLIENT_SIDE.has(profile) && range && range.length >= 2) {
     const [low, high] = range as [number, number];
     const size = portRangeSize(low, high);
     ports = { range: [low, high], size, capacityPerSec: connectionsPerSecondCapacity(size) };
@@ -296,7 +311,7 @@ export function planTuning(input: TuneInput = {}): TuningPlan {
     ...(synBacklog !== undefined ? { synBacklog } : {}),
   };
   if (overflows !== undefined) backlog.overflows = overflows;
-  if (profile !== "client") {
+  if (SERVER_SIDE.has(profile)) {
     const want = (overflows ?? 0) > 0 ? Math.max(8192, (somaxconn ?? 4096) * 2) : 4096;
     const newMax = Math.max(somaxconn ?? 0, want);
     const newSyn = Math.max(synBacklog ?? 0, newMax);
@@ -318,7 +333,7 @@ export function planTuning(input: TuneInput = {}): TuningPlan {
       "SYN cookies keep a listener answering legitimate clients when its SYN queue is full (flood or burst)",
     );
     const flooded = (counters.TcpExtSyncookiesSent ?? 0) > 0;
-    if (profile === "server" || flooded) {
+    if (profile === "server" || profile === "web" || flooded) {
       propose(
         "net.ipv4.tcp_synack_retries",
         "2",

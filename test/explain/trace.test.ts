@@ -143,6 +143,43 @@ describe("explain: corpus scenarios", { skip: needsShared }, () => {
     assert.match(n, /path-MTU black hole/);
   });
 
+  it("time-wait: hundreds of short connections closed first by the client are named as churn", () => {
+    const s = explainText(corpus("time-wait")).summary.join("\n");
+    assert.match(s, /300 connections were established, closed in an orderly way, first by the client/);
+    assert.match(
+      s,
+      /300 short connections .* each closed first by the client: every one leaves a TIME-WAIT socket/,
+    );
+    assert.match(s, /reuse connections/);
+  });
+
+  it("close-wait: the server acknowledges every FIN and never closes", () => {
+    const s = explainText(corpus("close-wait")).summary.join("\n");
+    assert.match(
+      s,
+      /50 connections were established, closed by the client only: the server acknowledged the FIN/,
+    );
+  });
+
+  it("reorder-real: late segments are told apart from retransmissions (counts from truth.json)", () => {
+    const truth = JSON.parse(readFileSync(join(capturesDir, "reorder-real", "truth.json"), "utf8"));
+    const r = explainText(corpus("reorder-real"));
+    const late = r.lines.filter((l) =>
+      l.notes.some((n) => /^Out of order: .* too soon for a retransmission/.test(n)),
+    );
+    assert.equal(late.length, Number(truth.params.held_back_segments));
+    const m = /(\d+) retransmissions?,/.exec(r.summary.join("\n"));
+    assert.ok(m);
+    assert.equal(Number(m[1]), truth.params.sender_tcp_retrans_segs);
+  });
+
+  it("loss-cubic: the retransmissions named are the ones the sender's kernel counted", () => {
+    const truth = JSON.parse(readFileSync(join(capturesDir, "loss-cubic", "truth.json"), "utf8"));
+    const m = /(\d+) retransmissions?,/.exec(explainText(corpus("loss-cubic")).summary.join("\n"));
+    assert.ok(m);
+    assert.equal(Number(m[1]), truth.params.tcp_retrans_segs);
+  });
+
   it("loss-cubic (first 400 lines): duplicate ACKs up to the threshold, then fast retransmission", () => {
     const head = corpus("loss-cubic").split("\n").slice(0, 400).join("\n");
     const n = allNotes(head);

@@ -113,6 +113,52 @@ test("bundle: numbered readings and before/after directories give deltas too", a
   assert.equal(c.snapshot.counterDeltas?.values.TcpExtListenOverflows, 32);
 });
 
+test("bundle: the layout tcpdoctor collect writes (manifest with files, interval, unavailable)", async () => {
+  const dir = tempDir();
+  const src = ["host", "listen-overflow-server"];
+  copyInto(dir, [...src, "proc-net-netstat-before.txt"], "proc-net-netstat-before.txt");
+  copyInto(dir, [...src, "proc-net-netstat-after.txt"], "proc-net-netstat-after.txt");
+  const limits = (pid: number, soft: number) =>
+    `$ cat /proc/${pid}/limits\nLimit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 524288               files\n`;
+  writeFileSync(join(dir, "limits.txt"), limits(812, 1024) + limits(5386, 4096));
+  writeFileSync(join(dir, "proc-812-fd-count.txt"), "1000\n");
+  writeFileSync(join(dir, "value-1.txt"), "0\n");
+  writeFileSync(join(dir, "dmesg.txt"), "");
+  writeFileSync(
+    join(dir, "manifest.json"),
+    JSON.stringify({
+      tool: "tcpdoctor",
+      version: "0.1.0",
+      hostname: "db1",
+      time: "2026-03-08T14:00:00.000Z",
+      intervalSeconds: 1.5,
+      times: {},
+      files: [
+        { name: "limits.txt", from: "cat /proc/PID/limits" },
+        { name: "proc-812-fd-count.txt", from: "ls /proc/812/fd | wc -l" },
+        { name: "value-1.txt", from: "/proc/sys/net/ipv4/tcp_syncookies" },
+      ],
+      unavailable: ["conntrack: not in use"],
+    }),
+  );
+  const b = await loadBundle(dir);
+  const s = b.snapshot;
+  assert.equal(s.hostname, "db1");
+  assert.equal(s.counterDeltas?.seconds, 1.5);
+  assert.equal(s.counterDeltas?.values.TcpExtListenOverflows, 32);
+  assert.deepEqual(
+    s.processes?.map((p) => [p.pid, p.fdLimit, p.openFds]).sort((x, y) => (x[0] ?? 0) - (y[0] ?? 0)),
+    [
+      [812, 1024, 1000],
+      [5386, 4096, undefined],
+    ],
+  );
+  assert.equal(s.sysctls?.["net.ipv4.tcp_syncookies"], "0");
+  assert.deepEqual(s.unavailable, ["conntrack: not in use"]);
+  assert.equal(b.files.find((f) => f.path.endsWith("dmesg.txt"))?.kind, "empty");
+  assert.deepEqual(b.warnings, []);
+});
+
 test("bundle: files are detected by content whatever their names; bad files are warnings", async () => {
   const dir = tempDir();
   copyInto(dir, ["text", "ss", "ss-tanpime.txt"], "output1.log");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gatherHostEvidence, SS_ARGS, snapshotFromEvidence, snapshotHost } from "../../src/io/live-host.js";
-import { type ExecResult, execFile, type HostIo } from "../../src/io/proc.js";
+import { execFile } from "../../src/io/proc.js";
 import { diagnose } from "../../src/rules/engine.js";
 import { fakeHost } from "../fixtures/hostrules/fake-host.js";
 
@@ -38,6 +38,13 @@ describe("snapshotHost (fake host)", () => {
     const ss = snap.unavailable?.filter((u) => u.startsWith("ss:")) ?? [];
     assert.equal(ss.length, 1);
     assert.match(ss[0] ?? "", /not installed/);
+  });
+
+  it("says what a non-root snapshot cannot see", async () => {
+    const h = fakeHost({ dmesg: "denied" });
+    const snap = await snapshotHost({ io: { ...h.io, uid: () => 1000 }, readFile: h.readFile, exec: h.exec });
+    assert.ok(snap.unavailable?.some((u) => /ss -p shows them to root only/.test(u)));
+    assert.ok(snap.unavailable?.some((u) => /needs root/.test(u)));
   });
 
   it("keeps only the kernel log lines that concern TCP", async () => {

@@ -186,6 +186,21 @@ test("parseHostText: ss -tan saved under a misleading name is still ss", () => {
   assert.deepEqual(r.snapshot.socketsHave, { processes: false, info: false, memory: false, timers: false });
 });
 
+test("parseHostText: an empty socket table is evidence (nothing listens), a summary is not a table", () => {
+  const empty = parseHostText(
+    "State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n",
+    "ss-ltn.txt",
+  );
+  assert.equal(empty.kind, "ss");
+  assert.deepEqual(empty.snapshot.sockets, []);
+  const summary = parseHostText(
+    readFileSync(join(fixturesDir, "text", "ss", "ss-s.txt"), "utf8"),
+    "ss-s.txt",
+  );
+  assert.equal(summary.snapshot.sockets, undefined);
+  assert.equal(summary.snapshot.summary?.total, 16);
+});
+
 test("parseHostText: a delta file, by name, becomes counterDeltas", () => {
   const path = join(fixturesDir, "host", "listen-overflow-server", "nstat-delta.txt");
   const r = parseHostText(readFileSync(path, "utf8"), path);

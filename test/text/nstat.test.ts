@@ -33,6 +33,8 @@ test("nstat: -az (zeros listed) is absolute; the command line or option decides 
   assert.equal(ambiguous.mode, "absolute");
   assert.ok(ambiguous.warnings.some((w) => /without zero values/.test(w)));
   assert.equal(parseNstat(changed, "x", { nameHint: "nstat-delta" }).mode, "delta");
+  assert.equal(parseNstat(changed, "x", { nameHint: "nstat" }).mode, "delta");
+  assert.equal(parseNstat(changed, "x", { nameHint: "nstat -az" }).mode, "absolute");
 });
 
 test("nstat: two readings in one paste, with or without rates, and JSON", () => {

@@ -119,8 +119,10 @@ describe("tcpdump text variants give the packets of their pcap", () => {
         assert.equal(res.format[k as keyof typeof res.format], v, `format.${k}`);
       }
       assertSamePackets(res.packets, await decodeFile(pcap), clock, txt);
-      for (const s of res.skipped)
+      for (const s of res.skipped) {
         assert.match(s.reason, /ARP|not an IP|not TCP|not a packet/, `${txt}:${s.line}`);
+        assert.equal(s.unreadable, false, `${txt}:${s.line} passed over, not unreadable`);
+      }
     });
   }
 
@@ -145,7 +147,9 @@ describe("tcpdump text variants give the packets of their pcap", () => {
     const tcpLines = text("clean-names.txt")
       .split("\n")
       .filter((l) => l.includes("Flags ["));
-    assert.equal(res.skipped.filter((s) => /-nn?\b/.test(s.reason)).length, tcpLines.length);
+    const named = res.skipped.filter((s) => /-nn?\b/.test(s.reason));
+    assert.equal(named.length, tcpLines.length);
+    assert.ok(named.every((s) => s.unreadable));
   });
 
   it("-e with a VLAN tag, UDP and IP fragments", async () => {
@@ -161,6 +165,27 @@ describe("tcpdump text variants give the packets of their pcap", () => {
     const reasons = res.skipped.map((s) => s.reason).join(" | ");
     assert.match(reasons, /UDP/);
     assert.match(reasons, /fragment/);
+  });
+
+  it("an excerpt starting mid-transfer: the sender's seq, the receiver's ack and SACK blocks are exact", async () => {
+    // tcpdump set its bases from the first line, a pure ACK whose own seq it did not print: the
+    // receiver's sequence numbers cannot be recovered, everything about the sender's bytes can.
+    const res = parseTcpdump(text("loss-cubic-mid.txt"));
+    const pcap = (await decodeFile("loss-cubic-mid.pcap")).filter(tcpOrIcmp);
+    assert.equal(res.packets.length, pcap.length);
+    let sacks = 0;
+    for (let i = 0; i < pcap.length; i++) {
+      const b = pcap[i].tcp;
+      const t = res.packets[i].tcp;
+      assert.ok(b && t);
+      if (b.srcPort === 40005) assert.equal(t.seq, b.seq, `frame ${pcap[i].frame}: sender seq`);
+      else {
+        assert.equal(t.ack, b.ack, `frame ${pcap[i].frame}: receiver ack`);
+        assert.deepEqual(t.options.sack, b.options.sack, `frame ${pcap[i].frame}: SACK`);
+        if (b.options.sack) sacks++;
+      }
+    }
+    assert.ok(sacks >= 3, "the excerpt carries SACK blocks");
   });
 
   it("unusual options: unknown kinds, TFO, ECN flags, bad option list", () => {
@@ -220,6 +245,19 @@ describe("pasted traces", () => {
     assert.equal(looksLikeTcpdump(trace), true);
   });
 
+  it("tcpdump's closing statistics: the kernel drop count is kept", () => {
+    const trace = [
+      "12:00:00.000000 IP 10.0.0.1.1000 > 10.0.0.2.80: Flags [S], seq 5, win 100, length 0",
+      "1 packet captured",
+      "1 packet received by filter",
+      "42 packets dropped by kernel",
+    ].join("\n");
+    const res = parseTcpdump(trace);
+    assert.equal(res.droppedByKernel, 42);
+    assert.equal(res.packets.length, 1);
+    assert.ok(res.skipped.every((s) => !s.unreadable));
+  });
+
   it("-ttt deltas accumulate, also without tcpdump's leading space", () => {
     const trace = [
       "00:00:00.000000 IP 192.168.1.10.45678 > 10.0.0.5.443: Flags [S], seq 123",
@@ -277,6 +315,12 @@ describe("pasted traces", () => {
     }
     assert.equal(parseTcpdump(inputs[3]).packets.length, 0);
     assert.equal(parseTcpdump(inputs[4]).skipped.length, 1);
+    for (const input of inputs.slice(2, 6)) {
+      assert.ok(
+        parseTcpdump(input).skipped.every((s) => s.unreadable),
+        `unreadable: ${input}`,
+      );
+    }
   });
 
   it("looksLikeTcpdump: tcpdump lines yes, other tools' output no", () => {

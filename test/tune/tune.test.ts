@@ -11,6 +11,7 @@ import {
   planTuning,
   renderTuning,
   timeWaitAtRate,
+  tuneProfile,
   windowLimitedRate,
 } from "../../src/tune/index.js";
 import { many, snap, sock } from "../fixtures/hostrules/snapshots.js";
@@ -46,7 +47,8 @@ describe("tune arithmetic", () => {
     assert.equal(parseDurationMs("20ms"), 20);
     assert.equal(parseDurationMs("0.02s"), 20);
     assert.equal(parseDurationMs("150us"), 0.15);
-    assert.equal(parseDurationMs("35"), 35);
+    // A bare number is seconds, like every other duration option of the command line.
+    assert.equal(parseDurationMs("0.05"), 50);
     assert.equal(parseDurationMs("soon"), undefined);
   });
 
@@ -131,6 +133,19 @@ describe("planTuning", () => {
       "1024 65535",
     );
     assert.equal(plan.recommendations.find((r) => r.sysctl === "net.ipv4.tcp_tw_reuse")?.proposed, "1");
+  });
+
+  it("reads the command line's profile names", () => {
+    assert.equal(tuneProfile("web"), "web");
+    assert.equal(tuneProfile(undefined), "general");
+    assert.equal(tuneProfile("mainframe"), undefined);
+    // A web server plans listeners, not outgoing ports; a proxy plans both.
+    const tw = { ...defaults };
+    assert.equal(
+      planTuning({ host: snap({ sysctls: tw }), profile: "web", connectionRate: 1000 }).ports,
+      undefined,
+    );
+    assert.ok(planTuning({ host: snap({ sysctls: tw }), profile: "proxy", connectionRate: 1000 }).ports);
   });
 
   it("keeps the port range at a low connection rate", () => {

@@ -12,11 +12,14 @@ export interface AnalyzeOptions {
   config?: string;
   connections?: boolean;
   color?: boolean;
+  html?: string;
 }
 
 export default async function analyze(inputs: string[], opts: AnalyzeOptions): Promise<number> {
   const config = await loadConfig(opts.config);
-  const ev = await loadEvidence(inputs);
+  // The HTML report's per-packet series are collected while the packets stream (only when asked).
+  const series = opts.html ? new (await import("../../report/series.js")).SeriesCollector() : undefined;
+  const ev = await loadEvidence(inputs, { onPacket: series?.onPacket });
   for (const i of ev.inputs) for (const w of i.warnings) warn(`${i.path}: ${w}`);
   const findings = diagnose(
     { connections: ev.connections, capture: ev.capture, host: ev.host },
@@ -38,5 +41,9 @@ export default async function analyze(inputs: string[], opts: AnalyzeOptions): P
         allConnections: opts.connections,
       }),
     );
+  if (opts.html) {
+    const { writeHtmlReport } = await import("../../report/html.js");
+    await writeHtmlReport(opts.html, report, { connections: ev.connections, series, host: ev.host });
+  }
   return exitCodeFor(findings);
 }

@@ -4,7 +4,7 @@ import { decodePacket } from "../../core/decode/index.js";
 import { CaptureParser } from "../../core/capture/index.js";
 import { TcpAnalyzer } from "../../core/tcp/analyzer.js";
 import type { DecodedPacket } from "../../core/types.js";
-import { explainText, explainTraceWithSummary, renderExplain } from "../../explain/index.js";
+import { explainCapture, explainText, renderExplain } from "../../explain/index.js";
 import { loadEvidence, openBytes, readInputBytes } from "../../io/evidence.js";
 import { renderHuman } from "../../report/human.js";
 import { reportJson } from "../../report/json.js";
@@ -33,7 +33,7 @@ export default async function explain(input: string | undefined, opts: { json?: 
     parser.end();
     const analyzer = new TcpAnalyzer();
     const analyses = packets.map((p) => analyzer.push(p)).filter((a) => a !== undefined);
-    result = { lines: explainTraceWithSummary(packets, [], analyses).lines, kind: "capture", summary: [] };
+    result = explainCapture(packets, analyses);
   } else {
     result = explainText(Buffer.from(bytes).toString("utf8"), { path: name });
     if (result.kind === "unknown") throw new UserError(`${name}: nothing recognised to explain (expected tcpdump text, ss, netstat, nstat, /proc/net, sysctl)`);

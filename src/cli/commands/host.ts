@@ -14,6 +14,7 @@ export interface HostOptions {
   interval?: string;
   config?: string;
   color?: boolean;
+  html?: string;
 }
 
 export function parseSeconds(value: string | undefined, name: string, fallback: number): number {
@@ -43,5 +44,9 @@ export default async function host(opts: HostOptions = {}): Promise<number> {
   });
   if (opts.json) process.stdout.write(`${reportJson(report)}\n`);
   else process.stdout.write(renderHuman(report, { color: useColor(opts.color) }));
+  if (opts.html) {
+    const { writeHtmlReport } = await import("../../report/html.js");
+    await writeHtmlReport(opts.html, report, { host: snapshot });
+  }
   return exitCodeFor(findings);
 }

@@ -1,10 +1,21 @@
 // `tcpdoctor rules`: every diagnosis id, its default severity, the evidence that can produce it,
-// and the configurable thresholds of the rules that evaluate it.
+// and the configurable thresholds of the rules that evaluate it. With --prometheus: the alerting
+// rules file for Prometheus over the metrics of `tcpdoctor watch --prometheus`.
+import { prometheusRuleGroups, prometheusRulesYaml } from "../../report/prometheus-rules.js";
 import { listRules } from "../../rules/engine.js";
 import { EXIT_OK } from "../errors.js";
 import { colors, useColor } from "../output.js";
 
-export default async function rules(opts: { json?: boolean; color?: boolean }): Promise<number> {
+export default async function rules(opts: {
+  json?: boolean;
+  color?: boolean;
+  prometheus?: boolean;
+}): Promise<number> {
+  if (opts.prometheus) {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ groups: prometheusRuleGroups() }, null, 2)}\n`);
+    else process.stdout.write(prometheusRulesYaml());
+    return EXIT_OK;
+  }
   const rows = listRules();
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -20,6 +20,11 @@ export interface CaptureParserOptions {
 /** info.warnings keeps this many messages; the rest are counted in one closing line. */
 const MAX_KEPT_WARNINGS = 100;
 
+/**
+ * Reads pcap and pcapng from bytes pushed in any chunking. Records are views into the pushed
+ * chunks: a consumer that keeps `data` long after the callback keeps the whole chunk alive and
+ * should copy (`rec.data.slice()`). After a CaptureFormatError the parser is not usable further.
+ */
 export class CaptureParser {
   private readonly queue = new ChunkQueue();
   private reader: FormatReader | undefined;

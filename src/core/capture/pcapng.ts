@@ -243,8 +243,9 @@ export class PcapngReader implements FormatReader {
     });
     const info = this.ctx.info;
     const id = info.interfaces.length;
+    // The file's precision is that of its finest interface.
+    if (id === 0 || res.digits > info.tsPrecision) info.tsPrecision = res.digits;
     info.interfaces.push(name === undefined ? { linkType, snaplen } : { linkType, snaplen, name });
-    if (res.digits > info.tsPrecision) info.tsPrecision = res.digits;
     this.section.push({ id, linkType, snaplen, res, tsOffset });
   }
 

@@ -5,6 +5,12 @@
 //
 // Sequence state is kept in absolute 32-bit numbers compared in wrapping arithmetic; like Wireshark,
 // a value of 0 in nextSeq / lastAck / maxSeqToBeAcked means "not known yet".
+//
+// Memory stays bounded by the connections in progress. The numbers of live connections sit in
+// typed arrays (no per-field boxing, little for the garbage collector to trace). Closed
+// connections (RST, or FIN both ways) and idle ones are retired to a compact record that keeps
+// only what numbering needs (stream number, sequence bases, window scales), and the number of live
+// connections is capped.
 import type { DecodedPacket } from "../types.js";
 import { FLAG_NAMES, flagLetters } from "./flags.js";
 import type { AnalysisFlag, PacketAnalysis } from "./types.js";
@@ -37,126 +43,301 @@ const SCALE_UNKNOWN = -1;
 /** Window scale: a SYN without the option was seen, so neither side scales. */
 const SCALE_NONE = -2;
 
+// Per-direction booleans, packed in LiveState.bits.
+const BASE_SET = 1;
+/** The stored window came from a SYN, which is never scaled. */
+const WINDOW_FROM_SYN = 2;
+const FIN_SEEN = 4;
+/** An ACK beyond everything this side sent was already seen (reported once). */
+const BEYOND_ACKED = 8;
+
 /** Wireshark's default out-of-order window when the handshake RTT is unknown: 3 ms. */
 const OOO_DEFAULT_NS = 3_000_000;
 /** A fast retransmission follows the last (duplicate) ACK within 20 ms. */
 const FAST_RETRANSMISSION_NS = 20_000_000;
+
+/** Size of the direct-mapped cache in front of the connection table (a power of two). */
+const CACHE_SIZE = 4096;
+
+/** Shared by every packet without analysis flags; frozen because rows are read-only. */
+const NO_FLAGS: AnalysisFlag[] = Object.freeze([]) as unknown as AnalysisFlag[];
 
 /** seq a is after seq b in 32-bit wrapping arithmetic. */
 function after(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
 }
 
-/** State of one sending direction of a connection. */
-class Direction {
-  /** "ip:port" of the sender, as printed. */
-  readonly label: string;
-  baseSeq = 0;
-  baseSet = false;
+/**
+ * Numeric state of the live connections as parallel typed arrays. Connection slot `s` owns the
+ * per-connection entries at `s` and the per-direction entries at 2s (endpoint A sending) and 2s+1
+ * (endpoint B sending).
+ */
+class LiveState {
+  // Per direction.
+  baseSeq: Uint32Array;
   /** Highest sequence number sent so far plus one (SYN/FIN count one); 0 = none yet. */
-  nextSeq = 0;
+  nextSeq: Uint32Array;
   /** When nextSeq last advanced (ns since the first packet). */
-  nextSeqTime = 0;
+  nextSeqTime: Float64Array;
   /** End of the contiguous data seen from this side; an ACK beyond it acknowledges unseen data. */
-  maxSeqToBeAcked = 0;
-  /** Acknowledgment number and raw (unscaled) window field of this side's last packet. */
-  lastAck = 0;
-  lastAckTime = 0;
-  window = -1;
-  /** The stored window came from a SYN, which is never scaled. */
-  windowFromSyn = false;
-  winScale = SCALE_UNKNOWN;
-  dupAcks = 0;
+  maxSeqToBeAcked: Uint32Array;
+  /** Acknowledgment number, its time, and raw (unscaled) window field of this side's last packet. */
+  lastAck: Uint32Array;
+  lastAckTime: Float64Array;
+  window: Int32Array;
+  winScale: Int8Array;
+  dupAcks: Uint32Array;
   /** Analysis bits of this side's previous packet (keep-alive / zero-window-probe ACK detection). */
-  lastFlags = 0;
-  finSeen = false;
-  /** An ACK beyond everything this side sent was already reported as ack_lost_segment. */
-  beyondAcked = false;
-  /** Segments sent by this side and not yet acknowledged, for ack_rtt. */
-  segments: UnackedSegments | null = null;
+  lastFlags: Uint16Array;
+  bits: Uint8Array;
+  // Per connection.
+  /** Most recent SYN (no ACK), ns; -1 = none. */
+  synTime: Float64Array;
+  /** Handshake RTT in ns once known; 0 = not yet (as Wireshark's ts_first_rtt). */
+  iRtt: Float64Array;
+  lastSeen: Float64Array;
 
-  constructor(label: string) {
-    this.label = label;
+  private readonly free: number[] = [];
+  private used = 0;
+
+  constructor(private capacity: number) {
+    const d = capacity * 2;
+    this.baseSeq = new Uint32Array(d);
+    this.nextSeq = new Uint32Array(d);
+    this.nextSeqTime = new Float64Array(d);
+    this.maxSeqToBeAcked = new Uint32Array(d);
+    this.lastAck = new Uint32Array(d);
+    this.lastAckTime = new Float64Array(d);
+    this.window = new Int32Array(d);
+    this.winScale = new Int8Array(d);
+    this.dupAcks = new Uint32Array(d);
+    this.lastFlags = new Uint16Array(d);
+    this.bits = new Uint8Array(d);
+    this.synTime = new Float64Array(capacity);
+    this.iRtt = new Float64Array(capacity);
+    this.lastSeen = new Float64Array(capacity);
+  }
+
+  /** A free connection slot with every field at its initial value. */
+  allocate(): number {
+    let s = this.free.pop();
+    if (s === undefined) {
+      if (this.used === this.capacity) this.grow();
+      s = this.used++;
+    }
+    for (let d = 2 * s; d <= 2 * s + 1; d++) {
+      this.baseSeq[d] = 0;
+      this.nextSeq[d] = 0;
+      this.nextSeqTime[d] = 0;
+      this.maxSeqToBeAcked[d] = 0;
+      this.lastAck[d] = 0;
+      this.lastAckTime[d] = 0;
+      this.window[d] = -1;
+      this.winScale[d] = SCALE_UNKNOWN;
+      this.dupAcks[d] = 0;
+      this.lastFlags[d] = 0;
+      this.bits[d] = 0;
+    }
+    this.synTime[s] = -1;
+    this.iRtt[s] = 0;
+    this.lastSeen[s] = 0;
+    return s;
+  }
+
+  release(s: number): void {
+    this.free.push(s);
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const d = cap * 2;
+    this.baseSeq = grown(this.baseSeq, new Uint32Array(d));
+    this.nextSeq = grown(this.nextSeq, new Uint32Array(d));
+    this.nextSeqTime = grown(this.nextSeqTime, new Float64Array(d));
+    this.maxSeqToBeAcked = grown(this.maxSeqToBeAcked, new Uint32Array(d));
+    this.lastAck = grown(this.lastAck, new Uint32Array(d));
+    this.lastAckTime = grown(this.lastAckTime, new Float64Array(d));
+    this.window = grown(this.window, new Int32Array(d));
+    this.winScale = grown(this.winScale, new Int8Array(d));
+    this.dupAcks = grown(this.dupAcks, new Uint32Array(d));
+    this.lastFlags = grown(this.lastFlags, new Uint16Array(d));
+    this.bits = grown(this.bits, new Uint8Array(d));
+    this.synTime = grown(this.synTime, new Float64Array(cap));
+    this.iRtt = grown(this.iRtt, new Float64Array(cap));
+    this.lastSeen = grown(this.lastSeen, new Float64Array(cap));
+    this.capacity = cap;
   }
 }
 
-/** Live state of one connection (one tcp.stream). */
+/** `into` with the contents of `from` copied to its start. */
+function grown<T extends { set(a: T): void }>(from: T, into: T): T {
+  into.set(from);
+  return into;
+}
+
+/** A live connection (one tcp.stream): its identity and the parts that are not plain numbers. */
 class Conversation {
-  /** Map key (both endpoints, canonical order). */
+  /** Table key (both endpoints, canonical order). */
   readonly key: string;
   readonly stream: number;
-  /** Endpoint A is the sender of the first packet seen. */
+  /** Endpoint A sent the first packet seen (or, for a revived connection, as it was then). */
   readonly aIp: string;
   readonly aPort: number;
-  readonly a: Direction;
-  readonly b: Direction;
+  readonly bIp: string;
+  readonly bPort: number;
   /** A is the client: it sent the SYN, or the first packet when no SYN was seen. */
-  aIsClient: boolean;
-  /** Most recent SYN (no ACK), ns; -1 = none. */
-  synTime = -1;
-  /** Handshake RTT in ns once known; 0 = not yet (as Wireshark's ts_first_rtt). */
-  iRtt = 0;
-  lastSeen = 0;
-  rstSeen = false;
-  /** Position in TcpAnalyzer.live, for O(1) removal. */
+  readonly aIsClient: boolean;
+  /** Endpoint A comes first in the key (so a retired record can be turned back into one). */
+  readonly aFirstInKey: boolean;
+  /** Slot in LiveState; -1 once retired. */
+  slot = -1;
+  /** Position in TcpAnalyzer.live. */
   liveIndex = -1;
+  /** Packets seen since it became live (labels are kept from the second one on). */
+  packets = 0;
+  rstSeen = false;
+  /** "ip:port" of A and B as printed, once kept. */
+  labelOfA: string | undefined = undefined;
+  labelOfB: string | undefined = undefined;
+  /** Segments sent by A (B) and not yet acknowledged, for ack_rtt. */
+  segmentsOfA: UnackedSegments | null = null;
+  segmentsOfB: UnackedSegments | null = null;
 
   constructor(
     key: string,
     stream: number,
     aIp: string,
     aPort: number,
-    aLabel: string,
-    bLabel: string,
+    bIp: string,
+    bPort: number,
     aIsClient: boolean,
+    aFirstInKey: boolean,
   ) {
     this.key = key;
     this.stream = stream;
     this.aIp = aIp;
     this.aPort = aPort;
-    this.a = new Direction(aLabel);
-    this.b = new Direction(bLabel);
+    this.bIp = bIp;
+    this.bPort = bPort;
     this.aIsClient = aIsClient;
+    this.aFirstInKey = aFirstInKey;
+  }
+
+  /** The packet src:sport -> dst:dport belongs to this connection. */
+  matches(src: string, sport: number, dst: string, dport: number): boolean {
+    return (
+      (sport === this.aPort && dport === this.bPort && src === this.aIp && dst === this.bIp) ||
+      (sport === this.bPort && dport === this.aPort && src === this.bIp && dst === this.aIp)
+    );
+  }
+
+  /** "ip:port" of endpoint A (or B); built per packet until the connection has a second packet. */
+  labelA(): string {
+    if (this.labelOfA !== undefined) return this.labelOfA;
+    const label = endpointLabel(this.aIp, this.aPort);
+    if (this.packets > 1) this.labelOfA = label;
+    return label;
+  }
+
+  labelB(): string {
+    if (this.labelOfB !== undefined) return this.labelOfB;
+    const label = endpointLabel(this.bIp, this.bPort);
+    if (this.packets > 1) this.labelOfB = label;
+    return label;
   }
 }
 
 /**
- * What remains of a connection whose state was dropped (closed or idle): enough to keep its stream
- * number and relative sequence numbers if more of it turns up, and to tell a new connection on the
- * same ports (a SYN with another ISN) from a late packet of the old one.
+ * Retired connections as parallel typed arrays (about 24 bytes each): what is needed to keep the
+ * stream number and relative numbering if the connection shows up again, and to tell a new
+ * connection on the same ports (a SYN with another ISN) from a late packet of the old one.
  */
-class Retired {
-  constructor(
-    readonly stream: number,
-    readonly aIp: string,
-    readonly aPort: number,
-    readonly aLabel: string,
-    readonly bLabel: string,
-    readonly aIsClient: boolean,
-    readonly aBase: number,
-    readonly bBase: number,
-    /** bit 0: A's base known, bit 1: B's base known. */
-    readonly baseBits: number,
-    readonly aScale: number,
-    readonly bScale: number,
-    readonly iRtt: number,
-  ) {}
+class RetiredStore {
+  private count = 0;
+  private stream = new Int32Array(1024);
+  private aBase = new Uint32Array(1024);
+  private bBase = new Uint32Array(1024);
+  private iRtt = new Float64Array(1024);
+  /** Bit 0/1: A's/B's base known; bit 2: A is the client; bit 3: A is the key's first endpoint. */
+  private flags = new Uint8Array(1024);
+  private aScale = new Int8Array(1024);
+  private bScale = new Int8Array(1024);
+
+  add(c: Conversation, st: LiveState): number {
+    if (this.count === this.stream.length) this.grow();
+    const i = this.count++;
+    const a = 2 * c.slot;
+    const b = a + 1;
+    this.stream[i] = c.stream;
+    this.aBase[i] = st.baseSeq[a];
+    this.bBase[i] = st.baseSeq[b];
+    this.iRtt[i] = st.iRtt[c.slot];
+    this.flags[i] =
+      (st.bits[a] & BASE_SET ? 1 : 0) |
+      (st.bits[b] & BASE_SET ? 2 : 0) |
+      (c.aIsClient ? 4 : 0) |
+      (c.aFirstInKey ? 8 : 0);
+    this.aScale[i] = st.winScale[a];
+    this.bScale[i] = st.winScale[b];
+    return i;
+  }
+
+  /** A connection rebuilt from record `i` (not yet live). */
+  conversation(i: number, key: string): Conversation {
+    const [ip1, port1, ip2, port2] = key.split(" ");
+    const aFirst = (this.flags[i] & 8) !== 0;
+    return new Conversation(
+      key,
+      this.stream[i],
+      aFirst ? ip1 : ip2,
+      Number(aFirst ? port1 : port2),
+      aFirst ? ip2 : ip1,
+      Number(aFirst ? port2 : port1),
+      (this.flags[i] & 4) !== 0,
+      aFirst,
+    );
+  }
+
+  /** Puts the numbering state of record `i` into the live slot of `c`. */
+  restore(i: number, c: Conversation, st: LiveState): void {
+    const a = 2 * c.slot;
+    const b = a + 1;
+    st.baseSeq[a] = this.aBase[i];
+    st.baseSeq[b] = this.bBase[i];
+    if (this.flags[i] & 1) st.bits[a] |= BASE_SET;
+    if (this.flags[i] & 2) st.bits[b] |= BASE_SET;
+    st.winScale[a] = this.aScale[i];
+    st.winScale[b] = this.bScale[i];
+    st.iRtt[c.slot] = this.iRtt[i];
+  }
+
+  private grow(): void {
+    const n = this.stream.length * 2;
+    this.stream = grown(this.stream, new Int32Array(n));
+    this.aBase = grown(this.aBase, new Uint32Array(n));
+    this.bBase = grown(this.bBase, new Uint32Array(n));
+    this.iRtt = grown(this.iRtt, new Float64Array(n));
+    this.flags = grown(this.flags, new Uint8Array(n));
+    this.aScale = grown(this.aScale, new Int8Array(n));
+    this.bScale = grown(this.bScale, new Int8Array(n));
+  }
 }
 
 export interface TcpAnalyzerOptions {
-  /** Drop the state of a connection after this many seconds without a packet (capture time). Default 600. */
+  /** Retire a connection after this many seconds without a packet (capture time). Default 600. */
   idleTimeoutSec?: number;
-  /** Keep a closed connection (RST, or FIN both ways) this many seconds after its last packet. Default 60, at most idleTimeoutSec. */
+  /** Retire a closed connection (RST, or FIN both ways) this many seconds after its last packet. Default 60, at most idleTimeoutSec. */
   closedLingerSec?: number;
   /** Cap on unacknowledged segments remembered per direction for ack_rtt (Wireshark: 10000). */
   maxTrackedSegments?: number;
-  /** Cap on connections with live state; beyond it the least recently active are retired early. Default 262144. */
+  /** Cap on live connections; beyond it the least recently active quarter is retired early. Default 131072. */
   maxLiveStreams?: number;
 }
 
 /**
  * Feed every decoded packet in capture order with push(); TCP packets (and ICMP errors quoting a
- * TCP header) come back as PacketAnalysis rows, everything else as undefined.
+ * TCP header, numbered with their connection as tshark does) come back as PacketAnalysis rows,
+ * everything else as undefined. Rows are read-only (`analysis` may be a shared frozen array).
  */
 export class TcpAnalyzer {
   private readonly idleTimeoutNs: number;
@@ -165,8 +346,13 @@ export class TcpAnalyzer {
   private readonly maxSegments: number;
   private readonly maxLive: number;
 
-  private readonly table = new Map<string, Conversation | Retired>();
+  /** Every connection seen, live (object) or retired (index into `retired`), by key. */
+  private readonly table = new Map<string, Conversation | number>();
+  private readonly retired = new RetiredStore();
+  private readonly state = new LiveState(1024);
   private readonly live: Conversation[] = [];
+  /** Recently used connections by a hash of their ports, checked before building a key. */
+  private readonly cache: (Conversation | undefined)[] = new Array(CACHE_SIZE).fill(undefined);
   private nextStream = 0;
   private started = false;
   private t0Sec = 0;
@@ -181,7 +367,7 @@ export class TcpAnalyzer {
     // Sweeping walks every live connection, so it runs a few times per linger period, not per packet.
     this.sweepEveryNs = Math.max(1e9, this.closedLingerNs / 4);
     this.maxSegments = opts?.maxTrackedSegments ?? 10000;
-    this.maxLive = Math.max(16, opts?.maxLiveStreams ?? 262144);
+    this.maxLive = Math.max(16, opts?.maxLiveStreams ?? 131072);
   }
 
   /** Connections whose full state is held right now. */
@@ -216,7 +402,7 @@ export class TcpAnalyzer {
     return undefined;
   }
 
-  /** End of the capture: drop all live state. Numbering continues if more packets are pushed. */
+  /** End of the capture: retire every live connection. Numbering continues if more packets come. */
   finish(): void {
     for (let i = this.live.length - 1; i >= 0; i--) this.retire(this.live[i]);
   }
@@ -225,48 +411,52 @@ export class TcpAnalyzer {
 
   private analyze(pkt: DecodedPacket, now: number): PacketAnalysis {
     const tcp = pkt.tcp!;
-    const ip = pkt.ip!;
-    const src = ip.src;
-    const dst = ip.dst;
+    const src = pkt.ip!.src;
+    const dst = pkt.ip!.dst;
     const sport = tcp.srcPort;
     const dport = tcp.dstPort;
     const flags = tcp.flags & 0xff;
     const seq = tcp.seq;
     const ack = tcp.ack;
     const seglen = tcp.payloadLen;
+    const st = this.state;
 
-    const key = conversationKey(src, sport, dst, dport);
-    let conv = this.lookup(key, src, sport, dst, dport, ip.version, flags, now);
-    let fromA = sport === conv.aPort && src === conv.aIp;
+    let conv = this.lookup(src, sport, dst, dport, flags, now);
     // A self-connection (same address and port both ways) is always "from A".
-    let fwd = fromA ? conv.a : conv.b;
+    let fromA = sport === conv.aPort && src === conv.aIp;
+    let fwd = 2 * conv.slot + (fromA ? 0 : 1);
     let bits = 0;
 
     const synOnly = (flags & (SYN | ACK)) === SYN;
-    if ((flags & SYN) !== 0 && fwd.baseSet && seq !== fwd.baseSeq) {
+    if ((flags & SYN) !== 0 && (st.bits[fwd] & BASE_SET) !== 0 && seq !== st.baseSeq[fwd]) {
       if (synOnly) {
         // A new SYN with another ISN on ports already used: a new connection (new tcp.stream).
-        conv = this.replace(conv, src, sport, dst, dport, ip.version, now);
+        conv = this.replace(conv, src, sport, dst, dport, now);
         fromA = true;
-        fwd = conv.a;
+        fwd = 2 * conv.slot;
       }
       bits |= A_REUSED_PORTS;
     }
-    const rev = fromA ? conv.b : conv.a;
-    conv.lastSeen = now;
+    const rev = fwd ^ 1;
+    const slot = conv.slot;
+    st.lastSeen[slot] = now;
+    conv.packets++;
+    // A SYN repeated on a known connection rewinds the next expected sequence number to the end of
+    // the data seen without gaps (tshark does the same).
+    if (synOnly && st.maxSeqToBeAcked[fwd] !== 0) st.nextSeq[fwd] = st.maxSeqToBeAcked[fwd];
 
     // Relative numbering: a SYN (re)defines the base; otherwise the first sequence number seen is 1,
     // and an ACK for a side not seen yet fixes that side's base at ack - 1.
     if ((flags & SYN) !== 0) {
-      fwd.baseSeq = seq;
-      fwd.baseSet = true;
-    } else if (!fwd.baseSet) {
-      fwd.baseSeq = (seq - 1) >>> 0;
-      fwd.baseSet = true;
+      st.baseSeq[fwd] = seq;
+      st.bits[fwd] |= BASE_SET;
+    } else if ((st.bits[fwd] & BASE_SET) === 0) {
+      st.baseSeq[fwd] = seq - 1;
+      st.bits[fwd] |= BASE_SET;
     }
-    if ((flags & ACK) !== 0 && !rev.baseSet) {
-      rev.baseSeq = (ack - 1) >>> 0;
-      rev.baseSet = true;
+    if ((flags & ACK) !== 0 && (st.bits[rev] & BASE_SET) === 0) {
+      st.baseSeq[rev] = ack - 1;
+      st.bits[rev] |= BASE_SET;
     }
 
     // Window scaling as negotiated by the SYNs seen; a SYN's own window is never scaled. The first
@@ -276,317 +466,139 @@ export class TcpAnalyzer {
     if ((flags & SYN) !== 0) {
       const shift = tcp.options.wscale;
       if (shift === undefined) {
-        if (fwd.winScale === SCALE_UNKNOWN) {
-          fwd.winScale = SCALE_NONE;
-          rev.winScale = SCALE_NONE;
+        if (st.winScale[fwd] === SCALE_UNKNOWN) {
+          st.winScale[fwd] = SCALE_NONE;
+          st.winScale[rev] = SCALE_NONE;
         }
-      } else if ((flags & ACK) === 0 || rev.winScale !== SCALE_NONE) {
-        fwd.winScale = shift > 14 ? 14 : shift;
+      } else if ((flags & ACK) === 0 || st.winScale[rev] !== SCALE_NONE) {
+        st.winScale[fwd] = shift > 14 ? 14 : shift;
       }
-    } else if (fwd.winScale > 0) {
-      win = win * (1 << fwd.winScale);
+    } else if (st.winScale[fwd] > 0) {
+      win = win * (1 << st.winScale[fwd]);
     }
 
-    if (synOnly) conv.synTime = now;
-    else if ((flags & ACK) !== 0 && (flags & SYN) === 0 && conv.iRtt === 0 && conv.synTime >= 0) {
-      conv.iRtt = now - conv.synTime;
+    // Handshake RTT: from the latest SYN to the first ACK (of either side) that is not a SYN-ACK.
+    if (synOnly) st.synTime[slot] = now;
+    else if ((flags & ACK) !== 0 && (flags & SYN) === 0 && st.iRtt[slot] === 0 && st.synTime[slot] >= 0) {
+      st.iRtt[slot] = now - st.synTime[slot];
     }
 
-    bits |= this.sequenceFlags(conv, fwd, rev, seq, ack, seglen, flags, tcp.window, now);
-    if ((globalThis as any).TCPDBG) {
-      const r = (d: Direction, o: Direction) => `N=${(d.nextSeq - d.baseSeq) >>> 0} M=${(d.maxSeqToBeAcked - d.baseSeq) >>> 0} lastAck=${(d.lastAck - o.baseSeq) >>> 0} dup=${d.dupAcks} bey=${d.beyondAcked} win=${d.window}`;
-      console.log(`DBG ${pkt.frame} ${fromA ? "A" : "B"} bits=${bits} | A: ${r(conv.a, conv.b)} | B: ${r(conv.b, conv.a)}`);
-    }
+    bits |= sequenceFlags(st, slot, fwd, rev, seq, ack, seglen, flags, tcp.window, now);
 
     // Remember this segment until it is acknowledged, and match this ACK against the other side's.
     let ackRttNs = -1;
     if (seglen > 0 || (flags & (SYN | FIN)) !== 0) {
-      let segs = fwd.segments;
+      const end = (seq + seglen + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0;
+      const segs = fromA ? conv.segmentsOfA : conv.segmentsOfB;
       if (segs === null) {
-        segs = new UnackedSegments();
-        fwd.segments = segs;
-      }
-      if (segs.size < this.maxSegments) {
-        const end = (seq + seglen + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0;
+        if (fromA) conv.segmentsOfA = new UnackedSegments(end, now);
+        else conv.segmentsOfB = new UnackedSegments(end, now);
+      } else if (segs.size < this.maxSegments) {
         segs.add(end, now);
       }
     }
     // tshark matches the acknowledgment field even when the ACK bit is clear (e.g. on a bare RST).
-    if (rev.segments !== null && rev.segments.size > 0) {
-      const sent = rev.segments.acknowledge(ack);
+    const revSegs = fromA ? conv.segmentsOfB : conv.segmentsOfA;
+    if (revSegs !== null && revSegs.size > 0) {
+      const sent = revSegs.acknowledge(ack);
       if (sent >= 0) ackRttNs = now - sent;
     }
 
-    if ((flags & FIN) !== 0) fwd.finSeen = true;
+    if ((flags & FIN) !== 0) st.bits[fwd] |= FIN_SEEN;
     if ((flags & RST) !== 0) conv.rstSeen = true;
 
     const out: PacketAnalysis = {
       frame: pkt.frame,
       time: now / 1e9,
       stream: conv.stream,
-      src: fwd.label,
-      dst: rev.label,
+      src: fromA ? conv.labelA() : conv.labelB(),
+      dst: fromA ? conv.labelB() : conv.labelA(),
       flags: flagLetters(flags),
-      seq: (seq - fwd.baseSeq) >>> 0,
+      seq: (seq - st.baseSeq[fwd]) >>> 0,
       // Like tshark, the acknowledgment field is shown raw when the ACK bit is clear.
-      ack: (flags & ACK) !== 0 ? (ack - rev.baseSeq) >>> 0 : ack,
+      ack: (flags & ACK) !== 0 ? (ack - st.baseSeq[rev]) >>> 0 : ack,
       len: seglen,
       win,
-      analysis: bits === 0 ? [] : flagList(bits),
+      analysis: bits === 0 ? NO_FLAGS : flagList(bits),
       fromClient: fromA === conv.aIsClient,
     };
-    if ((bits & A_DUPLICATE_ACK) !== 0) out.dupAckNum = fwd.dupAcks;
+    if ((bits & A_DUPLICATE_ACK) !== 0) out.dupAckNum = st.dupAcks[fwd];
     if (ackRttNs >= 0) out.ackRtt = ackRttNs / 1e9;
-    if (conv.iRtt > 0) out.iRtt = conv.iRtt / 1e9;
+    if (st.iRtt[slot] > 0) out.iRtt = st.iRtt[slot] / 1e9;
     return out;
-  }
-
-  /**
-   * Wireshark's sequence analysis of one segment; updates the direction state and returns the
-   * analysis bits. The order of the checks carries their precedence.
-   */
-  private sequenceFlags(
-    conv: Conversation,
-    fwd: Direction,
-    rev: Direction,
-    seq: number,
-    ack: number,
-    seglen: number,
-    flags: number,
-    rawWin: number,
-    now: number,
-  ): number {
-    let bits = 0;
-    const ctl = (flags & (SYN | FIN | RST)) !== 0;
-
-    analysis: {
-      // A 1-byte segment at the edge of a closed window probes it; nothing else is checked.
-      if (seglen === 1 && seq === fwd.nextSeq && rev.window === 0) {
-        bits |= A_ZERO_WINDOW_PROBE;
-        break analysis;
-      }
-      if (rawWin === 0 && !ctl) bits |= A_ZERO_WINDOW;
-      // Beyond the next expected sequence number: something before it was not captured.
-      if (fwd.nextSeq !== 0 && after(seq, fwd.nextSeq) && (flags & RST) === 0) bits |= A_LOST_SEGMENT;
-      // Zero or one byte just below the next expected sequence number: a keep-alive.
-      if (seglen <= 1 && !ctl && seq === ((fwd.nextSeq - 1) >>> 0)) bits |= A_KEEP_ALIVE;
-      if (
-        seglen === 0 &&
-        rawWin !== 0 &&
-        rawWin !== fwd.window &&
-        seq === fwd.nextSeq &&
-        ack === fwd.lastAck &&
-        !ctl
-      ) {
-        bits |= A_WINDOW_UPDATE;
-      }
-      // The segment fills the receiver's advertised window up to its right edge.
-      if (
-        seglen > 0 &&
-        !ctl &&
-        rev.winScale !== SCALE_UNKNOWN &&
-        ((seq + seglen) >>> 0) ===
-          ((rev.lastAck + rev.window * (rev.windowFromSyn || rev.winScale < 0 ? 1 : 1 << rev.winScale)) >>> 0)
-      ) {
-        bits |= A_WINDOW_FULL;
-      }
-      // Windows are compared raw, as sent.
-      const sameAck =
-        seglen === 0 && !ctl && seq === fwd.nextSeq && ack === fwd.lastAck && rawWin === fwd.window;
-      if (sameAck && rawWin !== 0 && (rev.lastFlags & A_KEEP_ALIVE) !== 0) {
-        bits |= A_KEEP_ALIVE_ACK;
-        break analysis;
-      }
-      if (sameAck && rawWin === 0 && (rev.lastFlags & A_ZERO_WINDOW_PROBE) !== 0) {
-        bits |= A_ZERO_WINDOW_PROBE_ACK;
-        break analysis;
-      }
-      if (sameAck && rawWin !== 0) {
-        fwd.dupAcks++;
-        bits |= A_DUPLICATE_ACK;
-      }
-    }
-    // Only a new acknowledgment number ends a run of duplicate ACKs (window updates, data and
-    // FIN/RST segments repeating the same ACK do not); it also re-arms the report of ACKs beyond
-    // everything this side sent (below).
-    if (ack !== fwd.lastAck) {
-      fwd.dupAcks = 0;
-      fwd.beyondAcked = false;
-    }
-
-    // An ACK beyond the contiguous data seen from the other side acknowledges data that was not
-    // captured. When it covers a gap in what was seen, it is reported every time. When nothing is
-    // missing in between (the ACK is beyond everything sent), it is reported once until the other
-    // side acknowledges something new, and not while that side is sending duplicate ACKs (which
-    // this ACK then ends).
-    if (rev.maxSeqToBeAcked !== 0 && (flags & ACK) !== 0 && after(ack, rev.maxSeqToBeAcked)) {
-      if (rev.maxSeqToBeAcked !== rev.nextSeq) {
-        bits |= A_ACK_LOST_SEGMENT;
-        rev.maxSeqToBeAcked = rev.nextSeq;
-      } else {
-        if (rev.dupAcks === 0 && !rev.beyondAcked) bits |= A_ACK_LOST_SEGMENT;
-        rev.beyondAcked = true;
-        rev.dupAcks = 0;
-      }
-    }
-
-    if ((bits & A_KEEP_ALIVE) === 0) {
-      const end = (seq + seglen) >>> 0;
-      if (seglen > 0 && rev.lastAck !== 0 && !after(end, rev.lastAck)) {
-        // Everything in it was acknowledged already.
-        bits |= A_SPURIOUS_RETRANSMISSION;
-      } else if (
-        (seglen > 0 || (flags & (SYN | FIN)) !== 0) &&
-        fwd.nextSeq !== 0 &&
-        after(fwd.nextSeq, seq) &&
-        // Data starting one byte below the next expected sequence number (after a zero-window
-        // or keep-alive probe byte) brings new data: not counted as sent before.
-        !(seglen > 1 && seq === ((fwd.nextSeq - 1) >>> 0))
-      ) {
-        // Below the next expected sequence number: sent before (or overtaken on the way).
-        // Resent what the other side keeps asking for, within 20 ms of its last ACK: after two
-        // duplicate ACKs, or after an ACK beyond everything sent with no duplicate ACK since.
-        if (
-          (rev.dupAcks >= 2 || (rev.beyondAcked && rev.dupAcks === 0)) &&
-          rev.lastAck === seq &&
-          now - rev.lastAckTime < FAST_RETRANSMISSION_NS
-        ) {
-          bits |= A_FAST_RETRANSMISSION;
-        } else if (
-          now - fwd.nextSeqTime < (conv.iRtt > 0 ? conv.iRtt : OOO_DEFAULT_NS) &&
-          fwd.nextSeq !== ((end + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0)
-        ) {
-          // Soon after the highest segment and not a repeat of it: overtaken rather than resent.
-          bits |= A_OUT_OF_ORDER;
-        } else {
-          bits |= A_RETRANSMISSION;
-        }
-      }
-    }
-
-    // Advance the highest sequence number seen (a zero-window probe does not).
-    if ((bits & A_ZERO_WINDOW_PROBE) === 0) {
-      const next = (seq + seglen + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0;
-      if (fwd.nextSeq === 0 || after(next, fwd.nextSeq)) {
-        fwd.nextSeq = next;
-        fwd.nextSeqTime = now;
-      }
-      if (fwd.maxSeqToBeAcked === 0 || seq === fwd.maxSeqToBeAcked) fwd.maxSeqToBeAcked = fwd.nextSeq;
-    }
-
-    fwd.window = rawWin;
-    fwd.windowFromSyn = (flags & SYN) !== 0;
-    fwd.lastAck = ack;
-    fwd.lastAckTime = now;
-    fwd.lastFlags = bits;
-    return bits;
   }
 
   /** ICMP error quoting a TCP header: numbered with its connection, sequence numbers as quoted. */
   private quoted(pkt: DecodedPacket, now: number): PacketAnalysis {
     const inner = pkt.icmp!.inner!;
     const src = inner.src;
-    const dst = inner.dst;
     const sport = inner.srcPort!;
-    const dport = inner.dstPort!;
-    const key = conversationKey(src, sport, dst, dport);
-    // Wireshark does not analyse the quoted header but does find (or start) its conversation.
-    const conv = this.lookup(key, src, sport, dst, dport, pkt.icmp!.version, 0, now);
+    // tshark does not analyse the quoted header but does find (or start) its connection.
+    const conv = this.lookup(src, sport, inner.dst, inner.dstPort!, 0, now);
     const fromA = sport === conv.aPort && src === conv.aIp;
-    const flags = inner.flags ?? 0;
     return {
       frame: pkt.frame,
       time: now / 1e9,
       stream: conv.stream,
-      src: fromA ? conv.a.label : conv.b.label,
-      dst: fromA ? conv.b.label : conv.a.label,
-      flags: flagLetters(flags & 0xff),
+      src: fromA ? conv.labelA() : conv.labelB(),
+      dst: fromA ? conv.labelB() : conv.labelA(),
+      flags: flagLetters(inner.flags ?? 0),
       seq: inner.seq ?? 0,
       ack: inner.ack ?? 0,
       len: 0,
       win: inner.window ?? 0,
-      analysis: [],
+      analysis: NO_FLAGS,
       fromClient: fromA === conv.aIsClient,
     };
   }
 
-  /** The live conversation for a packet, reviving a retired one or starting a new one. */
-  private lookup(
-    key: string,
-    src: string,
-    sport: number,
-    dst: string,
-    dport: number,
-    version: 4 | 6,
-    flags: number,
-    now: number,
-  ): Conversation {
+  /** The live connection of a packet: from the cache, the table, a retired record, or a new one. */
+  private lookup(src: string, sport: number, dst: string, dport: number, flags: number, now: number): Conversation {
+    const cacheSlot = (sport ^ dport) & (CACHE_SIZE - 1);
+    const cached = this.cache[cacheSlot];
+    if (cached !== undefined && cached.slot >= 0 && cached.matches(src, sport, dst, dport)) return cached;
+    const key = connectionKey(src, sport, dst, dport);
     const found = this.table.get(key);
-    if (found instanceof Conversation) return found;
-    if (found !== undefined) return this.revive(found, key, now);
-    // The client sent the SYN; a SYN-ACK seen first was sent by the server.
-    const aIsClient = (flags & (SYN | ACK)) !== (SYN | ACK);
-    const conv = new Conversation(
-      key,
-      this.nextStream++,
-      src,
-      sport,
-      endpointLabel(src, sport, version),
-      endpointLabel(dst, dport, version),
-      aIsClient,
-    );
-    this.admit(conv, now);
+    let conv: Conversation;
+    if (found === undefined) {
+      // The client sent the SYN; a SYN-ACK seen first was sent by the server.
+      const aIsClient = (flags & (SYN | ACK)) !== (SYN | ACK);
+      conv = new Conversation(key, this.nextStream++, src, sport, dst, dport, aIsClient, keySrcFirst);
+      this.admit(conv, now);
+    } else if (typeof found === "number") {
+      conv = this.retired.conversation(found, key);
+      this.admit(conv, now);
+      this.retired.restore(found, conv, this.state);
+    } else {
+      conv = found;
+    }
+    this.cache[cacheSlot] = conv;
     return conv;
   }
 
-  /** A new connection on the ports of `old` (port reuse): old is retired, the new one takes the key. */
-  private replace(
-    old: Conversation,
-    src: string,
-    sport: number,
-    dst: string,
-    dport: number,
-    version: 4 | 6,
-    now: number,
-  ): Conversation {
-    this.retire(old);
-    const fromA = sport === old.aPort && src === old.aIp;
-    const conv = new Conversation(
-      old.key,
-      this.nextStream++,
-      src,
-      sport,
-      fromA ? old.a.label : endpointLabel(src, sport, version),
-      fromA ? old.b.label : endpointLabel(dst, dport, version),
-      true,
-    );
+  /** A new connection on the ports of `old` (port reuse): it takes over the key; `old` is dropped. */
+  private replace(old: Conversation, src: string, sport: number, dst: string, dport: number, now: number): Conversation {
+    this.unlink(old);
+    // The sender of the new SYN becomes endpoint A.
+    const sameA = sport === old.aPort && src === old.aIp;
+    const aFirst = sameA ? old.aFirstInKey : !old.aFirstInKey;
+    const conv = new Conversation(old.key, this.nextStream++, src, sport, dst, dport, true, aFirst);
     this.admit(conv, now);
-    return conv;
-  }
-
-  private revive(r: Retired, key: string, now: number): Conversation {
-    const conv = new Conversation(key, r.stream, r.aIp, r.aPort, r.aLabel, r.bLabel, r.aIsClient);
-    conv.a.baseSeq = r.aBase;
-    conv.a.baseSet = (r.baseBits & 1) !== 0;
-    conv.b.baseSeq = r.bBase;
-    conv.b.baseSet = (r.baseBits & 2) !== 0;
-    conv.a.winScale = r.aScale;
-    conv.b.winScale = r.bScale;
-    conv.iRtt = r.iRtt;
-    this.admit(conv, now);
+    this.cache[(sport ^ dport) & (CACHE_SIZE - 1)] = conv;
     return conv;
   }
 
   private admit(conv: Conversation, now: number): void {
     if (this.live.length >= this.maxLive) this.shed(now);
-    conv.lastSeen = now;
+    conv.slot = this.state.allocate();
+    this.state.lastSeen[conv.slot] = now;
     conv.liveIndex = this.live.length;
     this.live.push(conv);
     this.table.set(conv.key, conv);
   }
 
-  /** Replaces a live conversation by its retired summary. */
-  private retire(conv: Conversation): void {
+  /** Removes a connection from the live list and frees its slot (the table entry is the caller's). */
+  private unlink(conv: Conversation): void {
     const live = this.live;
     const last = live.pop()!;
     if (last !== conv) {
@@ -594,34 +606,31 @@ export class TcpAnalyzer {
       last.liveIndex = conv.liveIndex;
     }
     conv.liveIndex = -1;
-    const a = conv.a;
-    const b = conv.b;
-    this.table.set(
-      conv.key,
-      new Retired(
-        conv.stream,
-        conv.aIp,
-        conv.aPort,
-        a.label,
-        b.label,
-        conv.aIsClient,
-        a.baseSeq,
-        b.baseSeq,
-        (a.baseSet ? 1 : 0) | (b.baseSet ? 2 : 0),
-        a.winScale,
-        b.winScale,
-        conv.iRtt,
-      ),
-    );
+    this.state.release(conv.slot);
+    conv.slot = -1;
+    conv.segmentsOfA = null;
+    conv.segmentsOfB = null;
+  }
+
+  /** Replaces a live connection by its compact record. */
+  private retire(conv: Conversation): void {
+    const id = this.retired.add(conv, this.state);
+    this.unlink(conv);
+    this.table.set(conv.key, id);
   }
 
   /** Retires closed connections past the linger time and any connection idle past the timeout. */
   private sweep(now: number): void {
     const live = this.live;
+    const st = this.state;
     for (let i = live.length - 1; i >= 0; i--) {
       const c = live[i];
-      const idle = now - c.lastSeen;
-      if (idle >= this.idleTimeoutNs || (idle >= this.closedLingerNs && isClosed(c))) this.retire(c);
+      const idle = now - st.lastSeen[c.slot];
+      if (idle >= this.idleTimeoutNs) this.retire(c);
+      else if (idle >= this.closedLingerNs) {
+        const a = 2 * c.slot;
+        if (c.rstSeen || (st.bits[a] & st.bits[a + 1] & FIN_SEEN) !== 0) this.retire(c);
+      }
     }
   }
 
@@ -630,27 +639,172 @@ export class TcpAnalyzer {
     this.sweep(now);
     const live = this.live;
     if (live.length < this.maxLive) return;
+    const st = this.state;
     const seen = new Float64Array(live.length);
-    for (let i = 0; i < live.length; i++) seen[i] = live[i].lastSeen;
+    for (let i = 0; i < live.length; i++) seen[i] = st.lastSeen[live[i].slot];
     seen.sort();
     const cutoff = seen[Math.floor(live.length / 4)];
-    for (let i = live.length - 1; i >= 0; i--) if (live[i].lastSeen <= cutoff) this.retire(live[i]);
+    for (let i = live.length - 1; i >= 0; i--) if (st.lastSeen[live[i].slot] <= cutoff) this.retire(live[i]);
   }
 }
 
-function isClosed(c: Conversation): boolean {
-  return c.rstSeen || (c.a.finSeen && c.b.finSeen);
+/**
+ * Wireshark's sequence analysis of one segment from direction `fwd` (`rev` is the other one);
+ * updates the direction state and returns the analysis bits. The order of the checks carries
+ * their precedence.
+ */
+function sequenceFlags(
+  st: LiveState,
+  slot: number,
+  fwd: number,
+  rev: number,
+  seq: number,
+  ack: number,
+  seglen: number,
+  flags: number,
+  rawWin: number,
+  now: number,
+): number {
+  let bits = 0;
+  const ctl = (flags & (SYN | FIN | RST)) !== 0;
+  const nextSeq = st.nextSeq[fwd];
+  const lastAck = st.lastAck[fwd];
+
+  analysis: {
+    // A 1-byte segment at the edge of a closed window probes it; nothing else is checked.
+    if (seglen === 1 && seq === nextSeq && st.window[rev] === 0) {
+      bits |= A_ZERO_WINDOW_PROBE;
+      break analysis;
+    }
+    if (rawWin === 0 && !ctl) bits |= A_ZERO_WINDOW;
+    // Beyond the next expected sequence number: something before it was not captured.
+    if (nextSeq !== 0 && after(seq, nextSeq) && (flags & RST) === 0) bits |= A_LOST_SEGMENT;
+    // Zero or one byte just below the next expected sequence number: a keep-alive.
+    if (seglen <= 1 && !ctl && seq === ((nextSeq - 1) >>> 0)) bits |= A_KEEP_ALIVE;
+    if (seglen === 0 && rawWin !== 0 && rawWin !== st.window[fwd] && seq === nextSeq && ack === lastAck && !ctl) {
+      bits |= A_WINDOW_UPDATE;
+    }
+    // The segment fills the receiver's advertised window up to its right edge.
+    const revScale = st.winScale[rev];
+    if (seglen > 0 && !ctl && revScale !== SCALE_UNKNOWN) {
+      const shift = revScale < 0 || (st.bits[rev] & WINDOW_FROM_SYN) !== 0 ? 0 : revScale;
+      if (((seq + seglen) >>> 0) === ((st.lastAck[rev] + st.window[rev] * (1 << shift)) >>> 0)) {
+        bits |= A_WINDOW_FULL;
+      }
+    }
+    // Windows are compared raw, as sent.
+    const sameAck = seglen === 0 && !ctl && seq === nextSeq && ack === lastAck && rawWin === st.window[fwd];
+    if (sameAck && rawWin !== 0 && (st.lastFlags[rev] & A_KEEP_ALIVE) !== 0) {
+      bits |= A_KEEP_ALIVE_ACK;
+      break analysis;
+    }
+    if (sameAck && rawWin === 0 && (st.lastFlags[rev] & A_ZERO_WINDOW_PROBE) !== 0) {
+      bits |= A_ZERO_WINDOW_PROBE_ACK;
+      break analysis;
+    }
+    if (sameAck && rawWin !== 0) {
+      st.dupAcks[fwd]++;
+      bits |= A_DUPLICATE_ACK;
+    }
+  }
+  // Only a new acknowledgment number ends a run of duplicate ACKs (window updates, data and
+  // FIN/RST segments repeating the same ACK do not); it also re-arms the report of ACKs beyond
+  // everything this side sent (below).
+  if (ack !== lastAck) {
+    st.dupAcks[fwd] = 0;
+    st.bits[fwd] &= ~BEYOND_ACKED;
+  }
+
+  // An ACK beyond the contiguous data seen from the other side acknowledges data that was not
+  // captured. When it covers a gap in what was seen, it is reported every time. When nothing is
+  // missing in between (the ACK is beyond everything sent), it is reported once until the other
+  // side acknowledges something new, and not while that side is sending duplicate ACKs (which
+  // this ACK then ends).
+  const revMax = st.maxSeqToBeAcked[rev];
+  if (revMax !== 0 && (flags & ACK) !== 0 && after(ack, revMax)) {
+    if (revMax !== st.nextSeq[rev]) {
+      bits |= A_ACK_LOST_SEGMENT;
+      st.maxSeqToBeAcked[rev] = st.nextSeq[rev];
+    } else {
+      if (st.dupAcks[rev] === 0 && (st.bits[rev] & BEYOND_ACKED) === 0) bits |= A_ACK_LOST_SEGMENT;
+      st.bits[rev] |= BEYOND_ACKED;
+      st.dupAcks[rev] = 0;
+    }
+  }
+
+  if ((bits & A_KEEP_ALIVE) === 0) {
+    const end = (seq + seglen) >>> 0;
+    const revLastAck = st.lastAck[rev];
+    if (seglen > 0 && revLastAck !== 0 && !after(end, revLastAck)) {
+      // Everything in it was acknowledged already.
+      bits |= A_SPURIOUS_RETRANSMISSION;
+    } else if (
+      (seglen > 0 || (flags & (SYN | FIN)) !== 0) &&
+      nextSeq !== 0 &&
+      after(nextSeq, seq) &&
+      // Data starting one byte below the next expected sequence number (after a zero-window or
+      // keep-alive probe byte) brings new data: not counted as sent before.
+      !(seglen > 1 && seq === ((nextSeq - 1) >>> 0))
+    ) {
+      // Below the next expected sequence number: sent before (or overtaken on the way).
+      // Resent what the other side keeps asking for, within 20 ms of its last ACK: after two
+      // duplicate ACKs, or after an ACK beyond everything sent with no duplicate ACK since.
+      const revDup = st.dupAcks[rev];
+      const iRtt = st.iRtt[slot];
+      if (
+        (revDup >= 2 || ((st.bits[rev] & BEYOND_ACKED) !== 0 && revDup === 0)) &&
+        revLastAck === seq &&
+        now - st.lastAckTime[rev] < FAST_RETRANSMISSION_NS
+      ) {
+        bits |= A_FAST_RETRANSMISSION;
+      } else if (
+        now - st.nextSeqTime[fwd] < (iRtt > 0 ? iRtt : OOO_DEFAULT_NS) &&
+        nextSeq !== ((end + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0)
+      ) {
+        // Soon after the highest segment and not a repeat of it: overtaken rather than resent.
+        bits |= A_OUT_OF_ORDER;
+      } else {
+        bits |= A_RETRANSMISSION;
+      }
+    }
+  }
+
+  // Advance the highest sequence number seen (a zero-window probe does not).
+  if ((bits & A_ZERO_WINDOW_PROBE) === 0) {
+    const next = (seq + seglen + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0;
+    if (nextSeq === 0 || after(next, nextSeq)) {
+      st.nextSeq[fwd] = next;
+      st.nextSeqTime[fwd] = now;
+    }
+    const max = st.maxSeqToBeAcked[fwd];
+    if (max === 0 || seq === max) st.maxSeqToBeAcked[fwd] = st.nextSeq[fwd];
+  }
+
+  st.window[fwd] = rawWin;
+  if ((flags & SYN) !== 0) st.bits[fwd] |= WINDOW_FROM_SYN;
+  else st.bits[fwd] &= ~WINDOW_FROM_SYN;
+  st.lastAck[fwd] = ack;
+  st.lastAckTime[fwd] = now;
+  st.lastFlags[fwd] = bits;
+  return bits;
 }
 
-/** One key for both directions: the endpoints in a fixed order. */
-function conversationKey(src: string, sport: number, dst: string, dport: number): string {
-  if (src < dst || (src === dst && sport <= dport)) return `${src} ${sport} ${dst} ${dport}`;
-  return `${dst} ${dport} ${src} ${sport}`;
+/** Set by connectionKey: the packet's source endpoint comes first in the key it returned. */
+let keySrcFirst = true;
+
+/**
+ * One key for both directions: the endpoints in a fixed order, separated by spaces. Built flat
+ * (join) rather than by concatenation, whose rope of pieces would stay alive as long as the table
+ * keeps the key (one per connection ever seen).
+ */
+function connectionKey(src: string, sport: number, dst: string, dport: number): string {
+  keySrcFirst = src < dst || (src === dst && sport <= dport);
+  return keySrcFirst ? [src, sport, dst, dport].join(" ") : [dst, dport, src, sport].join(" ");
 }
 
-/** "ip:port", IPv6 in brackets. */
-export function endpointLabel(ip: string, port: number, version: 4 | 6): string {
-  return version === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+/** "ip:port", IPv6 addresses in brackets. */
+export function endpointLabel(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 function flagList(bits: number): AnalysisFlag[] {

@@ -10,24 +10,46 @@ function after(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
 }
 
+/**
+ * A queue in sending order over one array of (end, time) pairs that only grows: live pairs are
+ * at [head, tail). Steady traffic reuses the same slots, so it allocates nothing; a connection
+ * that sends a single segment (a SYN) costs one two-element array.
+ */
 export class UnackedSegments {
-  // Parallel queues in sending order; entries before `head` are gone.
-  private ends: number[] = [];
-  private times: number[] = [];
+  private buf: number[];
   private head = 0;
+  private tail = 2;
   /** Ends never decrease in sending order, so covered segments are always a prefix. */
   private ordered = true;
 
+  /** Starts with the first segment, ending just before `end`, sent at `time`. */
+  constructor(end: number, time: number) {
+    this.buf = [end, time];
+  }
+
+  /** Number of segments remembered. */
   get size(): number {
-    return this.ends.length - this.head;
+    return (this.tail - this.head) >> 1;
   }
 
   /** A segment ending just before `end` (sequence space) was sent at `time`. */
   add(end: number, time: number): void {
-    const n = this.ends.length;
-    if (n > this.head && after(this.ends[n - 1], end)) this.ordered = false;
-    this.ends.push(end);
-    this.times.push(time);
+    const buf = this.buf;
+    let tail = this.tail;
+    if (tail > this.head && after(buf[tail - 2], end)) this.ordered = false;
+    if (tail === buf.length && this.head > 0 && this.head >= tail >> 1) {
+      // Slide the live pairs down instead of growing.
+      buf.copyWithin(0, this.head, tail);
+      tail -= this.head;
+      this.head = 0;
+    }
+    if (tail === buf.length) {
+      buf.push(end, time);
+    } else {
+      buf[tail] = end;
+      buf[tail + 1] = time;
+    }
+    this.tail = tail + 2;
   }
 
   /**
@@ -35,54 +57,39 @@ export class UnackedSegments {
    * exactly at `ack`, or -1 when none does.
    */
   acknowledge(ack: number): number {
-    const ends = this.ends;
-    const times = this.times;
+    const buf = this.buf;
+    const tail = this.tail;
     let sent = -1;
     if (this.ordered) {
       let i = this.head;
-      const n = ends.length;
-      while (i < n && !after(ends[i], ack)) {
-        if (sent < 0 && ends[i] === ack) sent = times[i];
-        i++;
+      while (i < tail && !after(buf[i], ack)) {
+        if (sent < 0 && buf[i] === ack) sent = buf[i + 1];
+        i += 2;
       }
       this.head = i;
     } else {
       // A retransmission broke the order: filter the whole queue, keeping the order of the rest.
-      let w = 0;
+      let w = this.head;
       let ordered = true;
-      for (let i = this.head; i < ends.length; i++) {
-        const e = ends[i];
+      for (let i = this.head; i < tail; i += 2) {
+        const e = buf[i];
         if (!after(e, ack)) {
-          if (sent < 0 && e === ack) sent = times[i];
+          if (sent < 0 && e === ack) sent = buf[i + 1];
           continue;
         }
-        if (w > 0 && after(ends[w - 1], e)) ordered = false;
-        ends[w] = e;
-        times[w] = times[i];
-        w++;
+        if (w > this.head && after(buf[w - 2], e)) ordered = false;
+        buf[w] = e;
+        buf[w + 1] = buf[i + 1];
+        w += 2;
       }
-      ends.length = w;
-      times.length = w;
-      this.head = 0;
+      this.tail = w;
       this.ordered = ordered;
     }
-    this.compact();
-    return sent;
-  }
-
-  /** Reclaims the consumed front once it dominates the arrays. */
-  private compact(): void {
-    const h = this.head;
-    if (h === 0) return;
-    const n = this.ends.length;
-    if (h === n) {
-      this.ends.length = 0;
-      this.times.length = 0;
+    if (this.head === this.tail) {
       this.head = 0;
-    } else if (h >= 64 && h * 2 >= n) {
-      this.ends.splice(0, h);
-      this.times.splice(0, h);
-      this.head = 0;
+      this.tail = 0;
+      this.ordered = true;
     }
+    return sent;
   }
 }

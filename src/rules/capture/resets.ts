@@ -98,7 +98,8 @@ export function resetsOf(conns: ConnectionSummary[], t: ResetThresholds): ResetI
  */
 function abortedMidTransfer(c: ConnectionSummary): boolean {
   if (c.close.rstWithDataInFlight) return true;
-  const serverDone = c.dir.server.finAt !== undefined && c.dir.server.finAt <= (c.close.rstAt ?? Number.POSITIVE_INFINITY);
+  const serverDone =
+    c.dir.server.finAt !== undefined && c.dir.server.finAt <= (c.close.rstAt ?? Number.POSITIVE_INFINITY);
   const busy = (c.close.idleBeforeRst ?? Number.POSITIVE_INFINITY) <= Math.max(0.05, 4 * (baseRtt(c) ?? 0));
   return !serverDone && c.dir.server.uniqueBytes > 0 && busy;
 }

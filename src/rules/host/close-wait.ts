@@ -13,7 +13,7 @@
 import type { ProcessInfo, SocketEntry } from "../../host/types.js";
 import type { Finding, Rule } from "../types.js";
 import { hostFinding, serviceVars } from "./finding.js";
-import { cite, localOf, ownerOf, pct, peerOf, round, sockets, tally } from "./util.js";
+import { cite, localOf, maxOf, minOf, ownerOf, pct, peerOf, sockets, tally } from "./util.js";
 
 export const closeWaitDefaults = { minSockets: 10, minAgeMs: 1000, critical: 100, fdRatio: 0.8 };
 
@@ -86,7 +86,7 @@ export const closeWaitLeak: Rule = {
         stuck: stuckTotal,
         stuckAfterMs: minAgeMs,
         owners: byOwner,
-        ...(ages.length ? { oldestMs: Math.max(...ages), youngestMs: Math.min(...ages) } : {}),
+        ...(ages.length ? { oldestMs: maxOf(ages), youngestMs: minOf(ages) } : {}),
         examplePeers: worst[1].slice(0, 5).map(peerOf),
       },
       scoreBonus: Math.min(15, Math.log2(worst[1].length / minSockets) * 5) + (critical ? 5 : 0),

@@ -11,7 +11,7 @@
 import type { SocketEntry } from "../../host/types.js";
 import type { Rule } from "../types.js";
 import { hostFinding, serviceVars } from "./finding.js";
-import { cite, ownerOf, peerOf, round, sockets, sysctlNumber, tally } from "./util.js";
+import { cite, ownerOf, peerOf, sockets, sysctlNumber, tally } from "./util.js";
 
 export const finWait2Defaults = { minSockets: 10, minAgeMs: 1000 };
 

@@ -16,7 +16,18 @@
 import type { SocketEntry } from "../../host/types.js";
 import type { Rule } from "../types.js";
 import { hostFinding, serviceVars } from "./finding.js";
-import { cite, counterSet, humanSeconds, isLoopback, peerOf, round, sockets, sysctlNumber } from "./util.js";
+import {
+  cite,
+  counterRefs,
+  counterSet,
+  humanSeconds,
+  isLoopback,
+  peerOf,
+  round,
+  sockets,
+  sysctlNumber,
+  sysctlRefs,
+} from "./util.js";
 
 export const keepaliveDefaults = { maxIdleSec: 300, idleWarnSec: 300 };
 export const deadPeerDefaults = { minProbes: 2, minBackoff: 4 };
@@ -44,6 +55,13 @@ export const keepaliveTooLong: Rule = {
       return idle >= idleWarnMs;
     });
     const cited = cite(exposed);
+    cited.sources.unshift(
+      ...sysctlRefs(host, [
+        "net.ipv4.tcp_keepalive_time",
+        "net.ipv4.tcp_keepalive_intvl",
+        "net.ipv4.tcp_keepalive_probes",
+      ]),
+    );
     return [
       hostFinding("keepalive-too-long", {
         severity: exposed.length ? "warning" : "info",
@@ -117,10 +135,12 @@ export const deadPeer: Rule = {
     }
     if (deadAborts > 0) {
       parts.push(
-        `the kernel abandoned ${deadAborts} established connection${deadAborts > 1 ? "s" : ""} after timeouts (TcpExtTCPAbortOnTimeout${c.seconds ? ` over ${round(c.seconds, 1)} s` : " between the two snapshots"})`,
+        `the kernel abandoned ${deadAborts} established connection${deadAborts > 1 ? "s" : ""} after timeouts (TcpExtTCPAbortOnTimeout${c.seconds ? ` over ${round(c.seconds, 1)} s` : " over the sampled interval"})`,
       );
     }
     const cited = cite(hits.map((x) => x.s));
+    if (deadAborts > 0)
+      cited.sources.push(...counterRefs(host, ["TcpExtTCPAbortOnTimeout", "TcpEstabResets"]));
     return [
       hostFinding("dead-peer", {
         severity: "warning",

@@ -90,7 +90,6 @@ export const listenOverflow: Rule = {
       );
     }
     const summary = `${parts.join("; ")}: the application does not accept() fast enough and clients see SYN retries or failed connects.`;
-    const smallBacklog = l !== undefined && l.sendQ < 128;
     const severity = l || counterSignal === "delta" ? "critical" : "warning";
     const cited = l ? cite(full) : { sockets: [], sources: [] };
     if (overflows && overflows.value > 0)

@@ -8,13 +8,15 @@
 // listener on loopback only means remote clients cannot reach it; none means nothing listens.
 // With an interval of counters, TcpOutRsts not moving while the refusals happened confirms that the
 // TCP stack did not send the resets.
-import type { HostSnapshot, SocketEntry } from "../../host/types.js";
+import type { FirewallRule, HostSnapshot, SocketEntry } from "../../host/types.js";
 import type { Facts, Finding, Rule } from "../types.js";
 import { hostFinding, serviceVars } from "./finding.js";
 import {
   cite,
   counter,
+  counterRefs,
   endpoint,
+  hostAddresses,
   isLoopback,
   isWildcard,
   listeners,
@@ -58,19 +60,32 @@ export function refusals(facts: Facts): Refusal[] {
   return [...byTarget.values()];
 }
 
-/** Whether the snapshot is of the host that owns this address. */
+/** Firewall rules that reject TCP to this port (nft/iptables evidence of the host). */
+function rejectRules(host: HostSnapshot, port: number): FirewallRule[] {
+  return (host.firewall ?? [])
+    .filter(
+      (r) =>
+        r.verdict === "reject" &&
+        (r.protocol === undefined || r.protocol === "tcp") &&
+        (r.dports === undefined || r.dports.includes(port)),
+    )
+    .sort((a, b) => (b.packets ?? 0) - (a.packets ?? 0));
+}
+
+/**
+ * Whether the snapshot is of the host that owns this address: one of its interface addresses or
+ * bound socket addresses, or the source of one of its routes. With no address known at all, a
+ * wildcard listener on the port plus a reject rule for it is taken as this host.
+ */
 function hostOwns(host: HostSnapshot, ip: string, port: number): boolean {
-  const all = sockets(host);
-  if (all.some((s) => !isWildcard(s.localIp) && sameIp(s.localIp, ip))) return true;
+  const addrs = hostAddresses(host);
+  if (addrs.some((a) => sameIp(a, ip))) return true;
   if ((host.routes ?? []).some((r) => r.src !== undefined && sameIp(r.src, ip))) return true;
-  // A wildcard listener on the refused port is this host's only if nothing says otherwise.
-  return all.some(
-    (s) =>
-      s.state === "LISTEN" &&
-      s.localPort === port &&
-      isWildcard(s.localIp) &&
-      all.every((x) => isWildcard(x.localIp)),
+  if (addrs.length > 0) return false;
+  const wildcardListener = sockets(host).some(
+    (s) => s.state === "LISTEN" && s.localPort === port && isWildcard(s.localIp),
   );
+  return wildcardListener && rejectRules(host, port).length > 0;
 }
 
 type Verdict = {
@@ -115,22 +130,41 @@ function evaluateFor(id: Verdict["id"], facts: Facts): Finding[] {
     const cited = v.listener ? cite([v.listener]) : { sockets: [], sources: [] };
     if (id === "firewall-reject" && v.listener) {
       const owner = v.listener.processes?.[0];
+      const rules = rejectRules(host, r.port);
+      const ruleHit = rules.find((x) => (x.packets ?? 0) > 0) ?? rules[0];
+      const parts = [
+        `${what} to ${target} ${attempts > 1 ? "were" : "was"} answered by a reset, yet ${owner ? `${owner.name} (pid ${owner.pid})` : "a service"} listens on ${localOf(v.listener)}: a firewall REJECT rule sends the resets, not the service.`,
+      ];
+      if (ruleHit) {
+        parts.push(
+          `Rule: "${ruleHit.rule}"${ruleHit.chain ? ` (${ruleHit.table ? `${ruleHit.table} ` : ""}chain ${ruleHit.chain})` : ""}${ruleHit.packets !== undefined ? `, matched ${ruleHit.packets} packet${ruleHit.packets === 1 ? "" : "s"}` : ""}.`,
+        );
+      }
+      if (stackSilent) parts.push("The host's TCP stack sent no reset itself (TcpOutRsts did not move).");
+      const sources = [
+        ...(ruleHit?.source ? [ruleHit.source] : []),
+        ...cited.sources,
+        ...(stackSilent ? counterRefs(host, ["TcpOutRsts"]) : []),
+      ];
       out.push(
         hostFinding(id, {
           severity: "critical",
-          confidence: stackSilent ? "high" : "medium",
-          summary: `${what} to ${target} ${attempts > 1 ? "were" : "was"} answered by a reset, yet ${owner ? `${owner.name} (pid ${owner.pid})` : "a service"} listens on ${localOf(v.listener)}: a firewall REJECT rule sends the resets, not the service.${stackSilent ? " The host's TCP stack sent no reset itself (TcpOutRsts did not move)." : ""}`,
+          confidence: stackSilent || (ruleHit?.packets ?? 0) > 0 ? "high" : "medium",
+          summary: parts.join(" "),
           evidence: {
             ...evidence,
             listener: localOf(v.listener),
             backlog: v.listener.sendQ,
             tcpStackSentNoReset: stackSilent,
+            ...(ruleHit
+              ? { rejectRule: ruleHit.rule, rejectRulePackets: ruleHit.packets, rejectChain: ruleHit.chain }
+              : {}),
           },
-          scoreBonus: stackSilent ? 5 : 2,
+          scoreBonus: (stackSilent ? 3 : 0) + (ruleHit ? 3 : 0),
           vars,
           streams: r.streams,
           sockets: cited.sockets,
-          sources: cited.sources,
+          sources,
         }),
       );
     } else if (id === "listener-loopback-only" && v.listener) {

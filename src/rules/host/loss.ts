@@ -23,6 +23,7 @@ import {
   counterRefs,
   counterSet,
   humanBytes,
+  maxOf,
   pct,
   peerOf,
   round,
@@ -103,7 +104,7 @@ export const packetLoss: Rule = {
       .sort((a, b) => (b.r?.retrans ?? 0) - (a.r?.retrans ?? 0));
     if (!hostHit && lossy.length === 0) return [];
 
-    const worstRatio = Math.max(hostHit ? (hostRatio ?? 0) : 0, ...lossy.map((x) => x.r?.ratio ?? 0));
+    const worstRatio = Math.max(hostHit ? (hostRatio ?? 0) : 0, maxOf(lossy.map((x) => x.r?.ratio ?? 0)));
     const evidence: Record<string, unknown> = {};
     if (hostRatio !== undefined) {
       evidence.retransSegs = v.TcpRetransSegs;

@@ -11,7 +11,7 @@
 //   minRatio       0.05  sent resets / segments sent (when the interval length is unknown)
 import type { Rule } from "../types.js";
 import { hostFinding } from "./finding.js";
-import { counterSet, pct, round } from "./util.js";
+import { counterRefs, counterSet, pct, round } from "./util.js";
 
 export const resetStormDefaults = { minResets: 100, minRatePerSec: 10, minRatio: 0.05 };
 
@@ -47,7 +47,7 @@ export const resetStorm: Rule = {
       hostFinding("reset-storm", {
         severity: "warning",
         confidence: rate !== undefined ? "high" : "medium",
-        summary: `This host sent ${sent} resets and ${estab} established connections ended by reset${c.seconds ? ` in ${round(c.seconds, 1)} s (${round(total / c.seconds, 1)} per second)` : " between the two snapshots"}${ratio !== undefined ? `; resets are ${pct(ratio)} of all segments sent` : ""}.`,
+        summary: `This host sent ${sent} resets and ${estab} established connections ended by reset${c.seconds ? ` in ${round(c.seconds, 1)} s (${round(total / c.seconds, 1)} per second)` : " over the sampled interval"}${ratio !== undefined ? `; resets are ${pct(ratio)} of all segments sent` : ""}.`,
         evidence: {
           outRsts: sent,
           estabResets: estab,
@@ -59,9 +59,7 @@ export const resetStorm: Rule = {
           abortOnLinger: v.TcpExtTCPAbortOnLinger,
           attemptFails: v.TcpAttemptFails,
         },
-        sources: c.source
-          ? [{ file: c.source, text: `TcpOutRsts ${sent}, TcpEstabResets ${estab}` }]
-          : undefined,
+        sources: counterRefs(host, ["TcpOutRsts", "TcpEstabResets"]),
       }),
     ];
   },

@@ -16,7 +16,18 @@
 import type { HostSnapshot, KernelLogLine, SourceRef } from "../../host/types.js";
 import type { Finding, Rule } from "../types.js";
 import { hostFinding } from "./finding.js";
-import { cite, counter, counterNote, pct, round, sockets, sysctlNumber, sysctlNumbers } from "./util.js";
+import {
+  cite,
+  counter,
+  counterNote,
+  counterRefs,
+  pct,
+  round,
+  sockets,
+  sysctlNumber,
+  sysctlNumbers,
+  sysctlRefs,
+} from "./util.js";
 
 export const conntrackDefaults = { ratio: 0.8, criticalRatio: 0.95 };
 export const fdLimitDefaults = { ratio: 0.8, criticalRatio: 0.95 };
@@ -56,7 +67,11 @@ export const conntrackNearFull: Rule = {
     if (use !== undefined)
       parts.push(`the connection tracking table holds ${count} of ${max} entries (${pct(use)})`);
     if (full.length) parts.push(`the kernel logged "table full, dropping packet" ${full.length} times`);
-    const sources = [...logSources(full), ...(host.conntrack?.source ? [host.conntrack.source] : [])];
+    const sources = [
+      ...logSources(full),
+      ...(host.conntrack?.source ? [host.conntrack.source] : []),
+      ...sysctlRefs(host, ["net.netfilter.nf_conntrack_count", "net.netfilter.nf_conntrack_max"]),
+    ];
     return [
       hostFinding("conntrack-near-full", {
         severity: dropping ? "critical" : "warning",
@@ -170,7 +185,13 @@ export const tcpMemoryPressure: Rule = {
           kernelLog: oom.slice(0, 3).map((l) => l.text),
         },
         scoreBonus: critical ? 5 : 0,
-        sources: logSources(oom),
+        sources: [
+          ...(host.sockstat?.source ? [host.sockstat.source] : []),
+          ...sysctlRefs(host, ["net.ipv4.tcp_mem"]),
+          ...counterRefs(host, pressureNow ? ["TcpExtTCPMemoryPressures"] : []),
+          ...counterRefs(host, abortNow ? ["TcpExtTCPAbortOnMemory"] : []),
+          ...logSources(oom),
+        ],
       }),
     ];
   },
@@ -205,7 +226,11 @@ export const orphanSocketsHigh: Rule = {
           kernelLog: log.slice(0, 3).map((l) => l.text),
         },
         scoreBonus: critical ? 5 : 0,
-        sources: logSources(log),
+        sources: [
+          ...(host.sockstat?.source ? [host.sockstat.source] : []),
+          ...sysctlRefs(host, ["net.ipv4.tcp_max_orphans"]),
+          ...logSources(log),
+        ],
       }),
     ];
     return out;

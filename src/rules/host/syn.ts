@@ -21,12 +21,14 @@ import {
   cite,
   counter,
   counterNote,
+  counterRefs,
   localOf,
   pct,
   round,
   sameIp,
   sockets,
   sysctlNumber,
+  sysctlRefs,
   tally,
 } from "./util.js";
 
@@ -54,13 +56,30 @@ function isSynRecv(s: SocketEntry): boolean {
 
 /** SYN-RECV entries grouped by the listener they wait on. */
 export function synQueues(host: HostSnapshot): SynQueue[] {
+  const cached = queueCache.get(host);
+  if (cached) return cached;
+  const queues = computeQueues(host);
+  queueCache.set(host, queues);
+  return queues;
+}
+
+const queueCache = new WeakMap<HostSnapshot, SynQueue[]>();
+
+function computeQueues(host: HostSnapshot): SynQueue[] {
   const all = sockets(host);
   const listeners = all.filter((s) => s.state === "LISTEN");
   const cookies = sysctlNumber(host, "net.ipv4.tcp_syncookies");
   const maxSynBacklog = sysctlNumber(host, "net.ipv4.tcp_max_syn_backlog");
-  const findListener = (s: SocketEntry) =>
-    listeners.find((l) => l.localPort === s.localPort && sameIp(l.localIp, s.localIp)) ??
-    listeners.find((l) => l.localPort === s.localPort);
+  const byPort = new Map<number, SocketEntry[]>();
+  for (const l of listeners) {
+    const list = byPort.get(l.localPort);
+    if (list) list.push(l);
+    else byPort.set(l.localPort, [l]);
+  }
+  const findListener = (s: SocketEntry) => {
+    const onPort = byPort.get(s.localPort) ?? [];
+    return onPort.find((l) => sameIp(l.localIp, s.localIp)) ?? onPort[0];
+  };
   const out: SynQueue[] = [];
   for (const [, list] of tally(all.filter(isSynRecv), localOf)) {
     const first = list[0] as SocketEntry;
@@ -149,6 +168,10 @@ export const synFlood: Rule = {
       ? "SYN cookies are off, so legitimate clients are dropped too."
       : "SYN cookies absorb the flood, so legitimate clients still connect.";
     const cited = q ? cite(q.synRecv) : { sockets: [], sources: [] };
+    cited.sources.push(
+      ...counterRefs(host, ["TcpExtSyncookiesSent", "TcpExtSyncookiesRecv"]),
+      ...sysctlRefs(host, ["net.ipv4.tcp_syncookies"]),
+    );
     const out: Finding[] = [
       hostFinding("syn-flood", {
         severity: dropping ? "critical" : "warning",
@@ -189,6 +212,8 @@ export const synBacklogFull: Rule = {
     const q = full[0];
     const dropping = cookiesOn === 0 || drops > 0;
     const cited = q ? cite(q.synRecv) : { sockets: [], sources: [] };
+    cited.sources.push(...sysctlRefs(host, ["net.ipv4.tcp_syncookies", "net.ipv4.tcp_max_syn_backlog"]));
+    if (drops > 0) cited.sources.push(...counterRefs(host, ["TcpExtTCPReqQFullDrop"]));
     const summary = q
       ? `${q.synRecv.length} half-open connections fill the SYN queue of ${q.service} (limit ${q.limit})${dropping ? " and SYN cookies are off: further SYNs are dropped and clients wait for retransmissions" : "; SYN cookies cover the overflow, but the queue is too small for the load"}.`
       : `The kernel dropped ${drops} SYNs because a SYN queue was full (TcpExtTCPReqQFullDrop).`;

@@ -20,12 +20,14 @@ import {
   cite,
   listeners,
   localOf,
+  maxOf,
   pct,
   peerOf,
   portRange,
   round,
   sockets,
   sysctlNumber,
+  sysctlRefs,
   tally,
 } from "./util.js";
 
@@ -47,6 +49,16 @@ interface TimeWaitGroup {
 
 /** TIME-WAIT sockets grouped by the service end: the peer when this host connected, else the local listener. */
 export function timeWaitGroups(host: HostSnapshot): TimeWaitGroup[] {
+  const cached = groupCache.get(host);
+  if (cached) return cached;
+  const groups = computeGroups(host);
+  groupCache.set(host, groups);
+  return groups;
+}
+
+const groupCache = new WeakMap<HostSnapshot, TimeWaitGroup[]>();
+
+function computeGroups(host: HostSnapshot): TimeWaitGroup[] {
   const tw = sockets(host).filter((s) => s.state === "TIME-WAIT");
   if (tw.length === 0) return [];
   const listenPorts = new Set(listeners(host).map((s) => s.localPort));
@@ -69,7 +81,7 @@ export function timeWaitGroups(host: HostSnapshot): TimeWaitGroup[] {
     let spanSec: number | undefined;
     if (ages.length >= list.length / 2) {
       // The oldest one tells how long the group took to build up (timer granularity is 1 s).
-      spanSec = Math.max(1, Math.max(...ages));
+      spanSec = Math.max(1, maxOf(ages));
       rate = list.length / spanSec;
     }
     out.push({ side, service: service.slice(service.indexOf(" ") + 1), sockets: list, rate, spanSec });
@@ -140,11 +152,17 @@ export const timeWaitPortExhaustion: Rule = {
     const projRatio = ctx.threshold("projectedRatio", portExhaustionDefaults.projectedRatio);
     const twReuse = sysctlNumber(host, "net.ipv4.tcp_tw_reuse");
     const out: Finding[] = [];
+    // All sockets towards a destination use its port space, not only TIME-WAIT: counted once per peer.
+    const perPeer = new Map<string, number>();
+    for (const s of sockets(host)) {
+      if (s.state === "LISTEN") continue;
+      const k = peerOf(s);
+      perPeer.set(k, (perPeer.get(k) ?? 0) + 1);
+    }
     const hits = timeWaitGroups(host)
       .filter((g) => g.side === "client")
       .map((g) => {
-        // All sockets towards the destination use its port space, not only TIME-WAIT.
-        const busy = sockets(host).filter((s) => s.state !== "LISTEN" && peerOf(s) === g.service).length;
+        const busy = perPeer.get(g.service) ?? g.sockets.length;
         return { g, busy, used: busy / range.size, projected: (g.rate * TIME_WAIT_SECONDS) / range.size };
       })
       .filter((h) => h.used >= ratio || (h.g.spanSec !== undefined && h.projected >= projRatio))
@@ -155,6 +173,7 @@ export const timeWaitPortExhaustion: Rule = {
     const reuseOn = twReuse === 1;
     const severity = h.used >= critRatio && !reuseOn ? "critical" : "warning";
     const { sockets: lines, sources } = cite(h.g.sockets);
+    sources.unshift(...sysctlRefs(host, ["net.ipv4.ip_local_port_range", "net.ipv4.tcp_tw_reuse"]));
     out.push(
       hostFinding("time-wait-port-exhaustion", {
         severity,

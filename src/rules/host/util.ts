@@ -181,7 +181,7 @@ function hasCounterFamily(values: Record<string, number>, name: string): boolean
 /** Describes where a counter value came from, for evidence. */
 export function counterNote(r: CounterReading): string {
   if (r.kind === "absolute") return "absolute (since boot or namespace creation)";
-  return r.seconds ? `increase over ${round(r.seconds, 1)} s` : "increase between two snapshots";
+  return r.seconds ? `increase over ${round(r.seconds, 1)} s` : "increase over the sampled interval";
 }
 
 export function round(x: number, digits = 2): number {
@@ -256,4 +256,17 @@ export function hostAddresses(host: HostSnapshot): string[] {
   for (const i of host.interfaces ?? []) for (const a of i.addresses ?? []) out.add(a.replace(/\/\d+$/, ""));
   for (const s of sockets(host)) if (!isWildcard(s.localIp)) out.add(s.localIp);
   return [...out];
+}
+
+/** Largest of a list without spreading it into arguments (socket tables can hold 100k+ entries). */
+export function maxOf(xs: number[], empty = 0): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const x of xs) if (x > m) m = x;
+  return xs.length ? m : empty;
+}
+
+export function minOf(xs: number[], empty = 0): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (const x of xs) if (x < m) m = x;
+  return xs.length ? m : empty;
 }

@@ -1,7 +1,8 @@
 // Diagnoses from active connect probes: refused, silently dropped, unreachable, sometimes failing,
 // accepted then reset, or connecting only after SYN retransmissions.
-import { makeFinding } from "../catalogue.js";
+
 import { type DocumentedRule, readThresholds } from "../capture/common.js";
+import { makeFinding } from "../catalogue.js";
 import type { Facts, Finding, ProbeAttempt } from "../types.js";
 import {
   attemptList,
@@ -31,7 +32,10 @@ function otherAddressesWork(all: ProbeSeries[], s: ProbeSeries): ProbeSeries[] {
 
 function median(xs: number[]): number | undefined {
   if (xs.length === 0) return undefined;
-  return percentile([...xs].sort((a, b) => a - b), 0.5);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 function times(ps: ProbeAttempt[]): number[] {
@@ -354,12 +358,51 @@ export const probeIntermittentConnectFailure: DocumentedRule = {
             successRate: s.successRate !== undefined ? Math.round(s.successRate * 1000) / 1000 : undefined,
             successRateText: s.successRate !== undefined ? fmtPct(s.successRate) : undefined,
             failedAttempts: attemptList(s.connectFailures, 20),
-            connectTimeSeconds: ct
-              ? { p50: sec(ct.p50), p90: sec(ct.p90), max: sec(ct.max) }
-              : undefined,
+            connectTimeSeconds: ct ? { p50: sec(ct.p50), p90: sec(ct.p90), max: sec(ct.max) } : undefined,
           },
           vars: seriesVars(s),
           score: 40 + Math.round((s.connectFailures.length / total) * 30),
+        }),
+      );
+    }
+    return out;
+  },
+};
+
+// ---------------------------------------------------------------------------- slow-server-response
+
+export const probeSlowServerResponse: DocumentedRule = {
+  id: "slow-server-response",
+  description:
+    "Probes with --expect connect quickly but get no reply at all within the timeout: the service accepts and then does not answer.",
+  needs: ["probes"],
+  thresholds: {},
+  evaluate(facts) {
+    const out: Finding[] = [];
+    for (const s of seriesOf(facts)) {
+      const silent = s.attempts.filter((p) => p.errno === "EXPECT_TIMEOUT");
+      if (silent.length === 0) continue;
+      const ct = median(times(silent));
+      const waited = silent[0].timeout;
+      const sent = silent[0].exchange?.sent ?? 0;
+      out.push(
+        makeFinding("slow-server-response", {
+          confidence: sent > 0 && silent.length > 1 ? "medium" : "low",
+          summary:
+            `${ofAttempts(silent.length, s.attempts.length)} to ${s.endpoint}${s.target !== s.endpoint ? ` (${s.target})` : ""} connected${ct !== undefined ? ` in ${fmtSeconds(ct)}` : ""}` +
+            `${sent ? ` and sent ${plural(sent, "byte")}` : ""}, then got no reply at all${waited !== undefined ? ` within ${fmtSeconds(waited)}` : ""}. ` +
+            "The network and the listener work (the handshake was quick); the application behind the port does not answer in time — it is stuck or overloaded, or it waits for a request in another protocol.",
+          evidence: {
+            target: s.target,
+            address: s.endpoint,
+            silent: silent.length,
+            connectSeconds: sec(ct),
+            waitedSeconds: waited,
+            bytesSent: sent,
+            attemptsAffected: attemptList(silent),
+          },
+          vars: seriesVars(s),
+          score: 45,
         }),
       );
     }

@@ -1,6 +1,7 @@
 // dns-failure from probes: the target name did not resolve, so no connection was attempted.
-import { makeFinding } from "../catalogue.js";
+
 import type { DocumentedRule } from "../capture/common.js";
+import { makeFinding } from "../catalogue.js";
 import type { Finding, ProbeAttempt } from "../types.js";
 
 /** Resolver error codes (getaddrinfo, as Node names them) and what each means. */
@@ -21,7 +22,8 @@ export const DNS_ERRNOS: Record<string, string> = {
 
 export const probeDnsFailure: DocumentedRule = {
   id: "dns-failure",
-  description: "The target name of a probe did not resolve to any address (the resolver's error code is cited).",
+  description:
+    "The target name of a probe did not resolve to any address (the resolver's error code is cited).",
   needs: ["probes"],
   thresholds: {},
   evaluate(facts) {

@@ -8,6 +8,7 @@ import {
   probeNoRoute,
   probeResetAfterConnect,
   probeSlowHandshake,
+  probeSlowServerResponse,
 } from "./connect.js";
 import { probeDnsFailure } from "./dns.js";
 import { probeFirewallReject, probeListenerLoopbackOnly, probeNoListener } from "./listener.js";
@@ -25,4 +26,5 @@ export const probeRules: Rule[] = [
   probeIntermittentConnectFailure,
   probeResetAfterConnect,
   probeSlowHandshake,
+  probeSlowServerResponse,
 ];

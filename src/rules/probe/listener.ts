@@ -1,16 +1,21 @@
 // listener-loopback-only, no-listener and firewall-reject from a probe of this host's own address:
 // the refusal checked against the listening sockets the probe read from /proc/net/tcp{,6}.
-import { makeFinding } from "../catalogue.js";
+
 import type { DocumentedRule } from "../capture/common.js";
+import { makeFinding } from "../catalogue.js";
 import type { Facts, Finding } from "../types.js";
-import { plural, type ProbeSeries, probeSeries, seriesVars } from "./common.js";
+import { type ProbeSeries, plural, probeSeries, seriesVars } from "./common.js";
 import { type LocalVerdict, localVerdict } from "./local.js";
 
 function refusedOf(s: ProbeSeries): number {
   return s.attempts.filter((p) => p.outcome === "refused").length;
 }
 
-function findingsFor(id: LocalVerdict["id"], facts: Facts, build: (s: ProbeSeries, v: LocalVerdict) => Finding) {
+function findingsFor(
+  id: LocalVerdict["id"],
+  facts: Facts,
+  build: (s: ProbeSeries, v: LocalVerdict) => Finding,
+) {
   const out: Finding[] = [];
   for (const s of probeSeries(facts.probes ?? [])) {
     if (s.connects.length > 0) continue;
@@ -52,7 +57,8 @@ export const probeListenerLoopbackOnly: DocumentedRule = {
 
 export const probeNoListener: DocumentedRule = {
   id: "no-listener",
-  description: "A probe of this host's own address is refused and no socket on this host listens on that port.",
+  description:
+    "A probe of this host's own address is refused and no socket on this host listens on that port.",
   needs: ["probes"],
   thresholds: {},
   evaluate: (facts) =>

@@ -33,8 +33,7 @@ export function localVerdict(s: ProbeSeries): LocalVerdict | undefined {
   const v6 = s.address.includes(":") && !/^::ffff:\d/.test(s.address);
   // "::" takes IPv4 too unless the socket is v6-only, which /proc/net/tcp6 does not show.
   const reachable = parsed.find(
-    (l) =>
-      sameIp(l.ep!.ip, s.address) || (isWildcard(l.ep!.ip) && (l.ep!.ip !== "0.0.0.0" || !v6)),
+    (l) => sameIp(l.ep!.ip, s.address) || (isWildcard(l.ep!.ip) && (l.ep!.ip !== "0.0.0.0" || !v6)),
   );
   if (reachable) return { id: "firewall-reject", listener: reachable.text, listeners: onPort };
   const loop = parsed.find((l) => isLoopback(l.ep!.ip));

@@ -232,8 +232,9 @@ describe("pcapng", () => {
     ];
     for (const [tsresol, units, sec, nsec] of cases) {
       const bytes = concatBytes(shb(le), idb(le, 1, 0, [optU8(9, tsresol)]), epb(le, 0, units, payload(20)));
-      const [rec] = read(bytes).records;
-      assert.deepEqual([rec.tsSec, rec.tsNsec], [sec, nsec], `if_tsresol ${tsresol}, ${units} units`);
+      const { records: got, info } = read(bytes);
+      assert.deepEqual([got[0].tsSec, got[0].tsNsec], [sec, nsec], `if_tsresol ${tsresol}, ${units} units`);
+      assert.equal(info.tsPrecision, Math.min(tsresol, 9));
     }
   });
 

@@ -50,7 +50,10 @@ describe("resets", () => {
     );
     assert.equal(run(resetByClient, facts([reset("client")]))[0].severity, "info");
     // Acknowledged so far, but the RST came right in the middle of the server's stream.
-    assert.equal(run(resetByClient, facts([reset("client", { idleBeforeRst: 0.0001 })]))[0].severity, "warning");
+    assert.equal(
+      run(resetByClient, facts([reset("client", { idleBeforeRst: 0.0001 })]))[0].severity,
+      "warning",
+    );
   });
 
   it("one reset among many healthy connections is only noted", () => {

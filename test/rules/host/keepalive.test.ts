@@ -55,11 +55,10 @@ describe("dead-peer", () => {
       sendQ: 1000,
       timer: { name: "on", expiresMs: 12000, retrans: 6 },
     });
-    assert.equal(
-      (run(deadPeer, { host: snap({ sockets: [s] }) })[0]?.evidence.byKind as { retransmit: number })
-        .retransmit,
-      1,
-    );
+    const byKind = run(deadPeer, { host: snap({ sockets: [s] }) })[0]?.evidence.byKind as
+      | { retransmit: number }
+      | undefined;
+    assert.equal(byKind?.retransmit, 1);
   });
 
   it("reports an established connection aborted after timeouts over an interval", () => {

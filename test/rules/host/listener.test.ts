@@ -59,4 +59,35 @@ describe("firewall-reject / no-listener / listener-loopback-only", () => {
       assert.deepEqual(run(rule, { host: server("10.77.0.2:8080") }), []);
     }
   });
+
+  it("cites the reject rule and uses interface addresses to know the host", () => {
+    const host = snap({
+      sockets: [sock("LISTEN", "0.0.0.0:8080", "0.0.0.0:*", { sendQ: 128 })],
+      interfaces: [{ name: "eth0", addresses: ["10.77.0.2/24"] }],
+      firewall: [
+        {
+          tool: "nft",
+          verdict: "reject",
+          protocol: "tcp",
+          dports: [8080],
+          packets: 3,
+          rule: "tcp dport 8080 counter packets 3 bytes 180 reject with tcp reset",
+          source: { file: "nft-ruleset.txt", line: 4 },
+        },
+      ],
+    });
+    const [f] = run(firewallReject, { host, connections: refused });
+    assert.equal(f?.confidence, "high");
+    assert.equal(f?.evidence.rejectRulePackets, 3);
+    assert.deepEqual(f?.sources?.[0], { file: "nft-ruleset.txt", line: 4 });
+  });
+
+  it("does not guess which host a wildcard-only socket table belongs to", () => {
+    const host = snap({ sockets: [sock("LISTEN", "0.0.0.0:8080", "0.0.0.0:*", { sendQ: 128 })] });
+    assert.deepEqual(run(firewallReject, { host, connections: refused }), []);
+    assert.deepEqual(
+      run(noListener, { host, connections: [refusedConnection(0, "10.77.0.1:4000", "10.77.0.2:9999")] }),
+      [],
+    );
+  });
 });
