@@ -11,7 +11,9 @@ export const capturesDir = join(sharedDir, "captures");
 export const hasShared = existsSync(join(capturesDir, "INDEX.md"));
 
 /** Reason to skip a test that needs ../shared, or false when it is present. Printed by node:test. */
-export const needsShared: string | false = hasShared ? false : "skipped: ../shared/captures is not beside this checkout";
+export const needsShared: string | false = hasShared
+  ? false
+  : "skipped: ../shared/captures is not beside this checkout";
 
 /** Scenario directory names of the corpus (empty without ../shared). */
 export function scenarios(): string[] {

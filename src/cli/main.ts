@@ -57,7 +57,9 @@ export function buildProgram(): Command {
 
   program
     .command("host")
-    .description("diagnose this Linux host now: sockets with tcp_info, counters sampled twice, sysctls, conntrack, limits")
+    .description(
+      "diagnose this Linux host now: sockets with tcp_info, counters sampled twice, sysctls, conntrack, limits",
+    )
     .option("--json", "machine-readable output")
     .option("--interval <seconds>", "seconds between the two counter samples", "1")
     .option("--config <file>", "thresholds per diagnosis id (YAML or JSON)")
@@ -93,6 +95,7 @@ export function buildProgram(): Command {
     .command("rules")
     .description("list every diagnosis id; with --prometheus, print Prometheus alerting rules")
     .option("--prometheus", "emit a Prometheus alerting-rules file for the host diagnoses")
+    .option("--config <file>", "thresholds per diagnosis id (YAML or JSON) used in the generated rules")
     .option("--json", "machine-readable output")
     .action(run(() => import("./commands/rules.js")));
 
@@ -123,7 +126,7 @@ export function buildProgram(): Command {
   program
     .command("watch")
     .description("continuous monitoring with thresholds, alerts, and a Prometheus /metrics endpoint")
-    .option("--interval <seconds>", "seconds between snapshots", "10")
+    .option("--interval <seconds>", "seconds between snapshots (default 10, or the config's interval)")
     .option("--config <file>", "thresholds (YAML or JSON)")
     .option("--log <file>", "append alerts as JSON lines to this file")
     .option("--prometheus <host:port>", "serve /metrics here (e.g. 127.0.0.1:9469)")
@@ -144,7 +147,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version exit 0; every parse error is a usage error (2)
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0) return 0;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0)
+        return 0;
       return EXIT_USAGE;
     }
     process.stderr.write(`tcpdoctor: ${errorLine(err)}\n`);

@@ -15,7 +15,10 @@ export const configSchema = z
     interval: z.number().positive().optional(),
     /** watch: consecutive intervals a value must be over (or under) its threshold to fire (resolve). */
     hysteresis: z
-      .object({ fireAfter: z.number().int().min(1).optional(), resolveAfter: z.number().int().min(1).optional() })
+      .object({
+        fireAfter: z.number().int().min(1).optional(),
+        resolveAfter: z.number().int().min(1).optional(),
+      })
       .strict()
       .optional(),
     /** watch / prometheus: label cardinality bound for per-destination and per-process series. */

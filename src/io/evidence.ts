@@ -4,6 +4,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
+import { UserError } from "../cli/errors.js";
 import { CaptureParser, captureFormatOf, isGzip } from "../core/capture/index.js";
 import { decodePacket } from "../core/decode/index.js";
 import { CaptureAnalysis } from "../core/pipeline.js";
@@ -14,7 +15,6 @@ import type { HostSnapshot } from "../host/types.js";
 import type { CaptureFacts } from "../rules/types.js";
 import { parseHostText } from "../text/detect.js";
 import { looksLikeTcpdump, parseTcpdump } from "../text/tcpdump.js";
-import { UserError } from "../cli/errors.js";
 import { loadBundle } from "./bundle.js";
 import { openInput } from "./capture-source.js";
 
@@ -36,7 +36,11 @@ export interface Evidence {
 export type InputSource = string | { name: string; bytes: Uint8Array };
 
 /** Same shape as openInput, over bytes in memory (gunzipped when they are gzip). */
-export function openBytes(bytes: Uint8Array): { head: Uint8Array; chunks: AsyncIterable<Uint8Array>; gzip: boolean } {
+export function openBytes(bytes: Uint8Array): {
+  head: Uint8Array;
+  chunks: AsyncIterable<Uint8Array>;
+  gzip: boolean;
+} {
   const gzip = isGzip(bytes);
   const data = gzip ? new Uint8Array(gunzipSync(bytes)) : bytes;
   return {
@@ -61,7 +65,9 @@ export async function readInputBytes(path: string): Promise<Uint8Array> {
     }
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`${path === "-" ? "stdin" : path}: cannot read (${err instanceof Error && "code" in err ? err.code : String(err)})`);
+    throw new UserError(
+      `${path === "-" ? "stdin" : path}: cannot read (${err instanceof Error && "code" in err ? err.code : String(err)})`,
+    );
   }
   return Buffer.concat(parts);
 }
@@ -90,7 +96,8 @@ async function readAllText(chunks: AsyncIterable<Uint8Array>, path: string): Pro
   let size = 0;
   for await (const c of chunks) {
     size += c.length;
-    if (size > MAX_TEXT_BYTES) throw new UserError(`${path}: text input larger than 512 MiB; split it or capture to pcap`);
+    if (size > MAX_TEXT_BYTES)
+      throw new UserError(`${path}: text input larger than 512 MiB; split it or capture to pcap`);
     parts.push(c);
   }
   return Buffer.concat(parts).toString("utf8");
@@ -113,7 +120,8 @@ async function feedCapture(
 ): Promise<InputInfo> {
   const warnings: string[] = [];
   const parser = new CaptureParser({ onWarning: (w) => warnings.push(`${w.message}`) });
-  const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => analysis.push(decodePacket(rec), rec);
+  const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) =>
+    analysis.push(decodePacket(rec), rec);
   try {
     for await (const chunk of chunks) parser.push(chunk, emit);
   } catch (err) {
@@ -176,7 +184,9 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
     try {
       opened = typeof source === "string" ? await openInput(path) : openBytes(source.bytes);
     } catch (err) {
-      throw new UserError(`${path === "-" ? "stdin" : path}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UserError(
+        `${path === "-" ? "stdin" : path}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const { head, chunks, gzip } = opened;
     const name = path === "-" ? "stdin" : path;
@@ -189,7 +199,9 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
       continue;
     }
     if (looksBinary(head)) {
-      throw new UserError(`${name}: binary data that is neither pcap nor pcapng (byte 0: 0x${(head[0] ?? 0).toString(16).padStart(2, "0")})`);
+      throw new UserError(
+        `${name}: binary data that is neither pcap nor pcapng (byte 0: 0x${(head[0] ?? 0).toString(16).padStart(2, "0")})`,
+      );
     }
     const text = await readAllText(chunks, name);
     if (looksLikeTcpdump(text)) {
@@ -252,11 +264,14 @@ export async function streamPackets(
   const name = path === "-" ? "stdin" : path;
   let opened: Awaited<ReturnType<typeof openInput>>;
   try {
-    if (path !== "-" && (await stat(path)).isDirectory()) throw new UserError(`${name}: is a directory, expected a capture`);
+    if (path !== "-" && (await stat(path)).isDirectory())
+      throw new UserError(`${name}: is a directory, expected a capture`);
     opened = await openInput(path);
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`${name}: ${err instanceof Error && "code" in err && err.code === "ENOENT" ? "no such file" : err instanceof Error ? err.message : String(err)}`);
+    throw new UserError(
+      `${name}: ${err instanceof Error && "code" in err && err.code === "ENOENT" ? "no such file" : err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const { head, chunks, gzip } = opened;
   if (head.length === 0) throw new UserError(`${name}: empty input (expected a capture)`);
@@ -278,7 +293,8 @@ export async function streamPackets(
   }
   if (looksBinary(head)) throw new UserError(`${name}: binary data that is neither pcap nor pcapng`);
   const text = await readAllText(chunks, name);
-  if (!looksLikeTcpdump(text)) throw new UserError(`${name}: not a capture (expected pcap, pcapng or tcpdump text)`);
+  if (!looksLikeTcpdump(text))
+    throw new UserError(`${name}: not a capture (expected pcap, pcapng or tcpdump text)`);
   const parsed = parseTcpdump(text, { path: name });
   for (const p of parsed.packets) onPacket(p);
   if (afterChunk) await afterChunk();

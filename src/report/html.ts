@@ -44,6 +44,8 @@ export interface HtmlReportData {
 /** Embedded points over the chooser's extra connections at most (the cited ones always go in). */
 const CHOOSER_POINTS = 300_000;
 const TIMELINE_ROWS = 40;
+const ACTIVITY_FIGURE =
+  '<figcaption>Capture activity over time: packets, connection attempts (SYNs), resets and retransmissions per second.</figcaption><div class="chart-box activity-chart"></div>';
 const STREAM_LINKS = 12;
 const BAD_STATES = new Set(["REJ", "S0", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR"]);
 const ODD_STATES = new Set(["S1", "S2", "S3", "OTH"]);
@@ -116,7 +118,7 @@ function timelineFor(page: Page, streams: number[], id: string): string {
     const fins = [c.dir.client.finAt, c.dir.server.finAt].filter((x): x is number => x !== undefined);
     rows.push({
       stream: s,
-      label: `${s}: ${c.client} → ${c.server}`,
+      label: `#${s} ${c.client}`,
       start: c.start,
       end: c.start + c.duration,
       cls: stateClass(c.state),
@@ -142,6 +144,13 @@ function findingFigure(page: Page, f: Finding, n: number): { kind: string; html:
   const primary = primaryStream(f);
   if (streams.length > 1) {
     const tl = timelineFor(page, streams, `finding-${n}-timeline`);
+    // Past a screenful of connections the rate over time says more; the rows stay one click away.
+    if (tl && streams.length > TIMELINE_ROWS && page.activity) {
+      return {
+        kind: "activity",
+        html: `${ACTIVITY_FIGURE}<details class="more"><summary>The first ${TIMELINE_ROWS} of the ${count(streams.length)} connections, over time</summary>${tl}</details>`,
+      };
+    }
     if (tl) return { kind: "timeline", html: tl };
   }
   if (primary !== undefined && page.series.has(primary)) {
@@ -160,10 +169,7 @@ function findingFigure(page: Page, f: Finding, n: number): { kind: string; html:
     if (kind) return { kind: `host-${kind}`, html: page.hostCharts.get(kind) ?? "" };
   }
   if (page.activity && (page.activity.packets.length > 0 || streams.length)) {
-    return {
-      kind: "activity",
-      html: `<figcaption>Capture activity over time: packets, connection attempts, resets and retransmissions per second.</figcaption><div class="chart-box activity-chart"></div>`,
-    };
+    return { kind: "activity", html: ACTIVITY_FIGURE };
   }
   return { kind: "none", html: "" };
 }
@@ -273,7 +279,7 @@ function renderConnections(page: Page): string {
   for (const s of page.blocks) {
     out.push(`<section class="conn" id="conn-${s}"><div class="conn-charts-root" data-stream="${s}"></div></section>`);
   }
-  if (page.chooser.length) {
+  if (page.chooser.some((s) => !page.blocks.includes(s))) {
     const total = st?.total ?? page.chooser.length;
     const note =
       total > page.chooser.length
@@ -367,13 +373,14 @@ export function renderHtml(report: Report, data: HtmlReportData = {}, assets: Ht
     const have = data.series instanceof Map ? [...data.series.keys()] : data.series.map((s) => s.stream);
     for (const s of have.sort((a, b) => a - b)) if (!cited.has(s)) order.push(s);
   }
-  const { series: fetched, activity } = collectSeries(data, order.slice(0, maxChooser + cited.size), connList);
+  const { series: fetched, activity } = collectSeries(data, order.slice(0, maxChooser), connList);
+  // The connections of the blocks always go in; the others while the points budget lasts.
   const chooser: number[] = [];
   let points = 0;
   for (const s of order) {
     const cs = fetched.get(s);
     if (!cs) continue;
-    if (!cited.has(s)) {
+    if (!blocks.includes(s)) {
       if (chooser.length >= maxChooser || points + cs.kept > CHOOSER_POINTS) continue;
       points += cs.kept;
     }

@@ -774,7 +774,7 @@ const entries: CatalogueEntry[] = [
       "Many short-lived connections to the same service, each opened for a single exchange and closed: handshakes are wasted and TIME_WAIT piles up on the closing side.",
     cause:
       "The client opens a new TCP connection for every request and closes it afterwards instead of reusing it. Each one costs a handshake round trip (plus TLS, if any) and leaves a socket in TIME_WAIT for 60 s on the side that closes first, using up an ephemeral port per connection to the same destination. At higher rates this exhausts the port range (EADDRNOTAVAIL) and loads both ends and any conntrack table in between.",
-    fix: "Reuse connections from the client {clientIp} to {server}: enable HTTP keep-alive or a connection pool in the client library (and keep-alive on the server) instead of one connection per request.",
+    fix: "Reuse connections from {clientIp} to {server}: enable HTTP keep-alive or a connection pool in the client library (and keep-alive on the server) instead of one connection per request.",
     alternatives: [
       "Only if connections cannot be reused: let the client reuse TIME_WAIT ports for new outgoing connections: `sysctl -w net.ipv4.tcp_tw_reuse=1`.",
       "Widen the client's ephemeral range: `sysctl -w net.ipv4.ip_local_port_range='10240 65535'`.",

@@ -251,10 +251,14 @@ describe("capture-side ids are triggered by real captures, and not by healthy on
       assert.deepEqual(healthyHits, [], `${id} is raised as a problem on healthy captures`);
       const hits = cov.by.get(id) ?? [];
       if (hits.length) {
-        t.diagnostic(`triggered by ${hits.length}: ${hits.slice(0, 4).join(", ")}${hits.length > 4 ? ", ..." : ""}`);
+        t.diagnostic(
+          `triggered by ${hits.length}: ${hits.slice(0, 4).join(", ")}${hits.length > 4 ? ", ..." : ""}`,
+        );
         return;
       }
-      const where = hasShared ? "committed fixtures and the shared corpus" : "committed fixtures (no ../shared)";
+      const where = hasShared
+        ? "committed fixtures and the shared corpus"
+        : "committed fixtures (no ../shared)";
       assert.ok(!mine, `${id} is not triggered by any of ${cov.captures} captures (${where})`);
       t.todo(`no real capture triggers ${id} yet (${cov.captures} captures: ${where})`);
     });

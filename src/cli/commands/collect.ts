@@ -8,6 +8,8 @@ export default async function collect(dir: string | undefined, opts: { interval?
   const stamp = new Date().toISOString().replace(/[:.]/g, "").slice(0, 15);
   const target = dir ?? `tcpdoctor-${hostname()}-${stamp}`;
   const written = await collectBundle(target, { interval: parseSeconds(opts.interval, "interval", 1) });
-  process.stdout.write(`${target}: ${written.length} files written; diagnose them anywhere with: tcpdoctor analyze ${target}\n`);
+  process.stdout.write(
+    `${target}: ${written.length} files written; diagnose them anywhere with: tcpdoctor analyze ${target}\n`,
+  );
   return EXIT_OK;
 }

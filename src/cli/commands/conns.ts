@@ -4,7 +4,10 @@ import { connsJson, connsTable } from "../../report/conns.js";
 import { EXIT_OK } from "../errors.js";
 import { useColor, warn } from "../output.js";
 
-export default async function conns(inputs: string[], opts: { json?: boolean; color?: boolean }): Promise<number> {
+export default async function conns(
+  inputs: string[],
+  opts: { json?: boolean; color?: boolean },
+): Promise<number> {
   const ev = await loadEvidence(inputs);
   for (const i of ev.inputs) for (const w of i.warnings) warn(`${i.path}: ${w}`);
   if (opts.json) process.stdout.write(`${JSON.stringify(connsJson(ev.connections), null, 2)}\n`);

@@ -1,7 +1,6 @@
 // `tcpdoctor explain [<input>|-]`: the input line by line in plain words, then the findings `analyze` gives.
-import { captureFormatOf } from "../../core/capture/index.js";
+import { CaptureParser, captureFormatOf } from "../../core/capture/index.js";
 import { decodePacket } from "../../core/decode/index.js";
-import { CaptureParser } from "../../core/capture/index.js";
 import { TcpAnalyzer } from "../../core/tcp/analyzer.js";
 import type { DecodedPacket } from "../../core/types.js";
 import { explainCapture, explainText, renderExplain } from "../../explain/index.js";
@@ -20,7 +19,8 @@ export default async function explain(input: string | undefined, opts: { json?: 
   const path = input ?? "-";
   const name = path === "-" ? "stdin" : path;
   const bytes = await readInputBytes(path);
-  if (bytes.length === 0) throw new UserError(`${name}: empty input (expected a trace, a socket table or counters)`);
+  if (bytes.length === 0)
+    throw new UserError(`${name}: empty input (expected a trace, a socket table or counters)`);
   const { head } = openBytes(bytes);
   let result: ReturnType<typeof explainText>;
   if (captureFormatOf(head)) {
@@ -36,13 +36,18 @@ export default async function explain(input: string | undefined, opts: { json?: 
     result = explainCapture(packets, analyses);
   } else {
     result = explainText(Buffer.from(bytes).toString("utf8"), { path: name });
-    if (result.kind === "unknown") throw new UserError(`${name}: nothing recognised to explain (expected tcpdump text, ss, netstat, nstat, /proc/net, sysctl)`);
+    if (result.kind === "unknown")
+      throw new UserError(
+        `${name}: nothing recognised to explain (expected tcpdump text, ss, netstat, nstat, /proc/net, sysctl)`,
+      );
   }
   const ev = await loadEvidence([{ name, bytes }]).catch(() => undefined);
   const findings = ev ? diagnose({ connections: ev.connections, capture: ev.capture, host: ev.host }) : [];
   const color = useColor(opts.color);
   if (opts.json) {
-    const report = ev ? buildReport({ inputs: ev.inputs, findings, connections: ev.connections, host: ev.host }) : undefined;
+    const report = ev
+      ? buildReport({ inputs: ev.inputs, findings, connections: ev.connections, host: ev.host })
+      : undefined;
     process.stdout.write(
       `${JSON.stringify({ kind: result.kind, lines: result.lines, summary: result.summary, findings: report ? JSON.parse(reportJson(report)).findings : [] }, null, 2)}\n`,
     );

@@ -20,7 +20,8 @@ export interface HostOptions {
 export function parseSeconds(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 3600) throw new UserError(`--${name}: expected seconds between 0 and 3600, got "${value}"`);
+  if (!Number.isFinite(n) || n < 0 || n > 3600)
+    throw new UserError(`--${name}: expected seconds between 0 and 3600, got "${value}"`);
   return n;
 }
 
@@ -32,11 +33,15 @@ export default async function host(opts: HostOptions = {}): Promise<number> {
   }
   const config = await loadConfig(opts.config);
   const interval = parseSeconds(opts.interval, "interval", config.interval ?? 1);
-  if (!opts.json && process.stderr.isTTY) process.stderr.write(`tcpdoctor: sampling this host for ${interval} s…\r`);
+  if (!opts.json && process.stderr.isTTY)
+    process.stderr.write(`tcpdoctor: sampling this host for ${interval} s…\r`);
   const snapshot = await snapshotHost({ interval });
   if (!opts.json && process.stderr.isTTY) process.stderr.write("\x1b[2K");
   for (const u of snapshot.unavailable ?? []) warn(`not read: ${u}`);
-  const findings = diagnose({ connections: [], host: snapshot }, { thresholds: thresholdsOf(config), disable: config.disable });
+  const findings = diagnose(
+    { connections: [], host: snapshot },
+    { thresholds: thresholdsOf(config), disable: config.disable },
+  );
   const report = buildReport({
     inputs: [{ path: "live", format: "host", warnings: [] }],
     findings,

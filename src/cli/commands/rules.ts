@@ -1,6 +1,7 @@
 // `tcpdoctor rules`: every diagnosis id, its default severity, the evidence that can produce it,
 // and the configurable thresholds of the rules that evaluate it. With --prometheus: the alerting
 // rules file for Prometheus over the metrics of `tcpdoctor watch --prometheus`.
+import { loadConfig, thresholdsOf } from "../../io/config.js";
 import { prometheusRuleGroups, prometheusRulesYaml } from "../../report/prometheus-rules.js";
 import { listRules } from "../../rules/engine.js";
 import { EXIT_OK } from "../errors.js";
@@ -10,10 +11,12 @@ export default async function rules(opts: {
   json?: boolean;
   color?: boolean;
   prometheus?: boolean;
+  config?: string;
 }): Promise<number> {
   if (opts.prometheus) {
-    if (opts.json) process.stdout.write(`${JSON.stringify({ groups: prometheusRuleGroups() }, null, 2)}\n`);
-    else process.stdout.write(prometheusRulesYaml());
+    const thresholds = thresholdsOf(await loadConfig(opts.config));
+    if (opts.json) process.stdout.write(`${JSON.stringify({ groups: prometheusRuleGroups({ thresholds }) }, null, 2)}\n`);
+    else process.stdout.write(prometheusRulesYaml({ thresholds }));
     return EXIT_OK;
   }
   const rows = listRules();

@@ -39,7 +39,10 @@ export default async function tune(opts: TuneOptions): Promise<number> {
   if (opts.bandwidth !== undefined && (bandwidthBps === undefined || bandwidthBps <= 0))
     throw new UserError(`--bandwidth ${opts.bandwidth}: expected a rate such as 1Gbit, 100Mbps or 10M`);
   const profile = tuneProfile(opts.profile);
-  if (!profile) throw new UserError(`--profile ${opts.profile}: expected general, server, client, web, db, proxy or bulk`);
+  if (!profile)
+    throw new UserError(
+      `--profile ${opts.profile}: expected general, server, client, web, db, proxy or bulk`,
+    );
   const connectionRate = opts.rate === undefined ? undefined : Number(opts.rate);
   if (connectionRate !== undefined && !(connectionRate > 0))
     throw new UserError(`--rate ${opts.rate}: expected new connections per second, e.g. 200`);
@@ -54,7 +57,9 @@ export default async function tune(opts: TuneOptions): Promise<number> {
         (f) => f.severity !== "info" && APPLICATION_FIRST.has(f.id),
       );
     } catch (err) {
-      warn(`could not read this host (${err instanceof Error ? err.message : String(err)}); planning without current values`);
+      warn(
+        `could not read this host (${err instanceof Error ? err.message : String(err)}); planning without current values`,
+      );
     }
   }
   const plan = planTuning({ rttMs, bandwidthBps, profile, connectionRate, host });
@@ -74,7 +79,10 @@ export default async function tune(opts: TuneOptions): Promise<number> {
       process.stdout.write("\n");
     }
     process.stdout.write(renderTuning(plan));
-    if (opts.write) process.stdout.write(`\nwrote ${opts.write} (review it, then: sudo cp ${opts.write} /etc/sysctl.d/ && sudo sysctl --system)\n`);
+    if (opts.write)
+      process.stdout.write(
+        `\nwrote ${opts.write} (review it, then: sudo cp ${opts.write} /etc/sysctl.d/ && sudo sysctl --system)\n`,
+      );
   }
   return EXIT_OK;
 }

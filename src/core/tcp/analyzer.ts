@@ -50,6 +50,8 @@ const WINDOW_FROM_SYN = 2;
 const FIN_SEEN = 4;
 /** An ACK beyond everything this side sent was already seen (reported once). */
 const BEYOND_ACKED = 8;
+/** One unacknowledged segment is held inline (LiveState.segEnd/segTime) rather than in a queue. */
+const ONE_SEGMENT = 16;
 
 /** Wireshark's default out-of-order window when the handshake RTT is unknown: 3 ms. */
 const OOO_DEFAULT_NS = 3_000_000;
@@ -90,6 +92,9 @@ class LiveState {
   /** Analysis bits of this side's previous packet (keep-alive / zero-window-probe ACK detection). */
   lastFlags: Uint16Array;
   bits: Uint8Array;
+  /** The only unacknowledged segment of a direction that has sent just one (most connections of a SYN flood). */
+  segEnd: Uint32Array;
+  segTime: Float64Array;
   // Per connection.
   /** Most recent SYN (no ACK), ns; -1 = none. */
   synTime: Float64Array;
@@ -113,6 +118,8 @@ class LiveState {
     this.dupAcks = new Uint32Array(d);
     this.lastFlags = new Uint16Array(d);
     this.bits = new Uint8Array(d);
+    this.segEnd = new Uint32Array(d);
+    this.segTime = new Float64Array(d);
     this.synTime = new Float64Array(capacity);
     this.iRtt = new Float64Array(capacity);
     this.lastSeen = new Float64Array(capacity);
@@ -162,6 +169,8 @@ class LiveState {
     this.dupAcks = grown(this.dupAcks, new Uint32Array(d));
     this.lastFlags = grown(this.lastFlags, new Uint16Array(d));
     this.bits = grown(this.bits, new Uint8Array(d));
+    this.segEnd = grown(this.segEnd, new Uint32Array(d));
+    this.segTime = grown(this.segTime, new Float64Array(d));
     this.synTime = grown(this.synTime, new Float64Array(cap));
     this.iRtt = grown(this.iRtt, new Float64Array(cap));
     this.lastSeen = grown(this.lastSeen, new Float64Array(cap));
@@ -284,15 +293,15 @@ class RetiredStore {
 
   /** A connection rebuilt from record `i` (not yet live). */
   conversation(i: number, key: string): Conversation {
-    const [ip1, port1, ip2, port2] = key.split(" ");
+    const [ip1, port1, ip2, port2] = keyEndpoints(key);
     const aFirst = (this.flags[i] & 8) !== 0;
     return new Conversation(
       key,
       this.stream[i],
       aFirst ? ip1 : ip2,
-      Number(aFirst ? port1 : port2),
+      aFirst ? port1 : port2,
       aFirst ? ip2 : ip1,
-      Number(aFirst ? port2 : port1),
+      aFirst ? port2 : port1,
       (this.flags[i] & 4) !== 0,
       aFirst,
     );
@@ -330,7 +339,7 @@ export interface TcpAnalyzerOptions {
   closedLingerSec?: number;
   /** Cap on unacknowledged segments remembered per direction for ack_rtt (Wireshark: 10000). */
   maxTrackedSegments?: number;
-  /** Cap on live connections; beyond it the least recently active quarter is retired early. Default 131072. */
+  /** Cap on live connections; beyond it the least recently active quarter is retired early. Default 65536. */
   maxLiveStreams?: number;
 }
 
@@ -367,7 +376,7 @@ export class TcpAnalyzer {
     // Sweeping walks every live connection, so it runs a few times per linger period, not per packet.
     this.sweepEveryNs = Math.max(1e9, this.closedLingerNs / 4);
     this.maxSegments = opts?.maxTrackedSegments ?? 10000;
-    this.maxLive = Math.max(16, opts?.maxLiveStreams ?? 131072);
+    this.maxLive = Math.max(16, opts?.maxLiveStreams ?? 65536);
   }
 
   /** Connections whose full state is held right now. */
@@ -486,23 +495,12 @@ export class TcpAnalyzer {
     bits |= sequenceFlags(st, slot, fwd, rev, seq, ack, seglen, flags, tcp.window, now);
 
     // Remember this segment until it is acknowledged, and match this ACK against the other side's.
-    let ackRttNs = -1;
     if (seglen > 0 || (flags & (SYN | FIN)) !== 0) {
-      const end = (seq + seglen + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0;
-      const segs = fromA ? conv.segmentsOfA : conv.segmentsOfB;
-      if (segs === null) {
-        if (fromA) conv.segmentsOfA = new UnackedSegments(end, now);
-        else conv.segmentsOfB = new UnackedSegments(end, now);
-      } else if (segs.size < this.maxSegments) {
-        segs.add(end, now);
-      }
+      this.sent(conv, fromA, fwd, (seq + seglen + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0, now);
     }
     // tshark matches the acknowledgment field even when the ACK bit is clear (e.g. on a bare RST).
-    const revSegs = fromA ? conv.segmentsOfB : conv.segmentsOfA;
-    if (revSegs !== null && revSegs.size > 0) {
-      const sent = revSegs.acknowledge(ack);
-      if (sent >= 0) ackRttNs = now - sent;
-    }
+    const sentAt = this.acknowledged(conv, !fromA, rev, ack);
+    const ackRttNs = sentAt >= 0 ? now - sentAt : -1;
 
     if ((flags & FIN) !== 0) st.bits[fwd] |= FIN_SEEN;
     if ((flags & RST) !== 0) conv.rstSeen = true;
@@ -526,6 +524,36 @@ export class TcpAnalyzer {
     if (ackRttNs >= 0) out.ackRtt = ackRttNs / 1e9;
     if (st.iRtt[slot] > 0) out.iRtt = st.iRtt[slot] / 1e9;
     return out;
+  }
+
+  /** Direction `d` (endpoint A when `byA`) sent a segment ending just before `end`. */
+  private sent(conv: Conversation, byA: boolean, d: number, end: number, now: number): void {
+    const st = this.state;
+    const queue = byA ? conv.segmentsOfA : conv.segmentsOfB;
+    if (queue !== null) {
+      if (queue.size < this.maxSegments) queue.add(end, now);
+    } else if ((st.bits[d] & ONE_SEGMENT) === 0) {
+      st.segEnd[d] = end;
+      st.segTime[d] = now;
+      st.bits[d] |= ONE_SEGMENT;
+    } else {
+      // A second segment in flight: move to a queue.
+      const q = new UnackedSegments(st.segEnd[d], st.segTime[d]);
+      q.add(end, now);
+      if (byA) conv.segmentsOfA = q;
+      else conv.segmentsOfB = q;
+      st.bits[d] &= ~ONE_SEGMENT;
+    }
+  }
+
+  /** `ack` from the other side covers segments of direction `d`: send time of the matching one, or -1. */
+  private acknowledged(conv: Conversation, byA: boolean, d: number, ack: number): number {
+    const queue = byA ? conv.segmentsOfA : conv.segmentsOfB;
+    if (queue !== null) return queue.size > 0 ? queue.acknowledge(ack) : -1;
+    const st = this.state;
+    if ((st.bits[d] & ONE_SEGMENT) === 0 || after(st.segEnd[d], ack)) return -1;
+    st.bits[d] &= ~ONE_SEGMENT;
+    return st.segEnd[d] === ack ? st.segTime[d] : -1;
   }
 
   /** ICMP error quoting a TCP header: numbered with its connection, sequence numbers as quoted. */
@@ -792,14 +820,78 @@ function sequenceFlags(
 /** Set by connectionKey: the packet's source endpoint comes first in the key it returned. */
 let keySrcFirst = true;
 
+/** First character of a binary IPv4 key (text keys never start with it). */
+const V4_KEY = "\u0001";
+
 /**
- * One key for both directions: the endpoints in a fixed order, separated by spaces. Built flat
- * (join) rather than by concatenation, whose rope of pieces would stay alive as long as the table
- * keeps the key (one per connection ever seen).
+ * One key for both directions, the endpoints in a fixed order. The table keeps one per connection
+ * ever seen, so it is kept small and flat: IPv4 endpoints as 13 characters (a marker, then address
+ * bytes and port bytes), anything else as text ("ip port ip port", built with join so no rope of
+ * pieces stays alive behind it).
  */
 function connectionKey(src: string, sport: number, dst: string, dport: number): string {
-  keySrcFirst = src < dst || (src === dst && sport <= dport);
-  return keySrcFirst ? [src, sport, dst, dport].join(" ") : [dst, dport, src, sport].join(" ");
+  const s = ipv4Number(src);
+  const d = s < 0 ? -1 : ipv4Number(dst);
+  if (d < 0) {
+    keySrcFirst = src < dst || (src === dst && sport <= dport);
+    return keySrcFirst ? [src, sport, dst, dport].join(" ") : [dst, dport, src, sport].join(" ");
+  }
+  keySrcFirst = s < d || (s === d && sport <= dport);
+  const [x, xp, y, yp] = keySrcFirst ? [s, sport, d, dport] : [d, dport, s, sport];
+  return String.fromCharCode(
+    1,
+    x >>> 24,
+    (x >>> 16) & 255,
+    (x >>> 8) & 255,
+    x & 255,
+    xp >>> 8,
+    xp & 255,
+    y >>> 24,
+    (y >>> 16) & 255,
+    (y >>> 8) & 255,
+    y & 255,
+    yp >>> 8,
+    yp & 255,
+  );
+}
+
+/** The endpoints of a key: [ip, port, ip, port] in key order. */
+function keyEndpoints(key: string): [string, number, string, number] {
+  if (key.startsWith(V4_KEY)) {
+    const c = (i: number) => key.charCodeAt(i);
+    return [
+      `${c(1)}.${c(2)}.${c(3)}.${c(4)}`,
+      (c(5) << 8) | c(6),
+      `${c(7)}.${c(8)}.${c(9)}.${c(10)}`,
+      (c(11) << 8) | c(12),
+    ];
+  }
+  const [ip1, port1, ip2, port2] = key.split(" ");
+  return [ip1, Number(port1), ip2, Number(port2)];
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit number; -1 for anything else. */
+function ipv4Number(ip: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
 }
 
 /** "ip:port", IPv6 addresses in brackets. */

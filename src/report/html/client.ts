@@ -386,19 +386,20 @@ export const CLIENT_SCRIPT = String.raw`
     return { cols: cols, blocks: blocks };
   }
 
+  // Drawing order = legend order: the rare, telling marks last so they land on top.
   var TSEQ_SERIES = [
     { key: "dat", label: "Data segment", color: C.data, bars: true, width: 1.5 },
-    { key: "rtx", label: "Retransmission", color: C.rtx, bars: true, width: 2.5 },
-    { key: "ooo", label: "Out of order", color: C.ooo, bars: true, width: 2 },
     { key: "ack", label: "ACK", color: C.ack, step: true, width: 1.25 },
     { key: "win", label: "Receive window (ACK + win)", color: C.win, step: true, width: 1.25 },
     { key: "sack", label: "SACK blocks", color: C.sack, sack: true, width: 2 },
-    { key: "dup", label: "Duplicate ACK", color: C.dup, dot: 5 },
-    { key: "zw", label: "Zero window", color: C.zw, dot: 9 },
-    { key: "probe", label: "Window probe / keep-alive", color: C.probe, dot: 7 },
+    { key: "dup", label: "Duplicate ACK", color: C.dup, dot: 4 },
     { key: "synfin", label: "SYN / FIN", color: C.synfin, dot: 7 },
-    { key: "rst", label: "RST", color: C.rst, dot: 10 },
-    { key: "icmp", label: "ICMP error", color: C.icmp, dot: 9 }
+    { key: "probe", label: "Window probe / keep-alive", color: C.probe, dot: 7 },
+    { key: "zw", label: "Zero window", color: C.zw, dot: 9 },
+    { key: "ooo", label: "Out of order", color: C.ooo, bars: true, width: 2, mark: 6 },
+    { key: "rtx", label: "Retransmission", color: C.rtx, bars: true, width: 2.5, mark: 7 },
+    { key: "icmp", label: "ICMP error", color: C.icmp, dot: 9 },
+    { key: "rst", label: "RST", color: C.rst, dot: 10 }
   ];
   function hasAny(a) { for (var i = 0; i < a.length; i++) if (a[i] != null) return true; return false; }
 
@@ -411,12 +412,15 @@ export const CLIENT_SCRIPT = String.raw`
     TSEQ_SERIES.forEach(function (s) {
       if (!hasAny(cols[s.key]) && s.key !== "dat" && s.key !== "ack") return;
       var def;
-      if (s.bars) def = { paths: barPaths(cols.lo), stroke: s.color, width: s.width, points: { show: false } };
+      if (s.bars) {
+        // Retransmissions also get a dot at their top: visible even when the whole transfer is in view.
+        def = { paths: barPaths(cols.lo), stroke: s.color, width: s.width, points: s.mark ? { show: true, size: s.mark, width: 1, stroke: "#fff", fill: s.color } : { show: false } };
+      }
       else if (s.sack) def = { paths: sackPaths(built.blocks), stroke: s.color, width: s.width, points: { show: false } };
       else if (s.step) def = { paths: uPlot.paths.stepped({ align: 1 }), stroke: s.color, width: s.width, spanGaps: true, points: { show: false } };
+      else def = dots(s.color, s.dot);
       // The window line may run far above the data: it does not stretch the axis (it is clipped).
       if (s.key === "win") def.auto = false;
-      else def = dots(s.color, s.dot);
       def.label = s.label;
       def.class = "s-" + s.key;
       series.push(def);
@@ -521,7 +525,8 @@ export const CLIENT_SCRIPT = String.raw`
 
   function throughputChart(view, box) {
     var d = view.d, V = view.dir, tp = d.tp;
-    var b = tp.b[V], gp = tp.g[V];
+    var b = tp.b[V], gp = tp.g[V].slice();
+    while (gp.length < b.length) gp.push(0);
     var total = 0;
     for (var k = 0; k < b.length; k++) total += b[k];
     if (!total) return empty(box, "No payload in this direction.");

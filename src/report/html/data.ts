@@ -49,6 +49,13 @@ function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+/** Bins without their trailing zeros. */
+function trimBins(bins: number[]): number[] {
+  let n = bins.length;
+  while (n > 0 && bins[n - 1] === 0) n--;
+  return n === bins.length ? bins : bins.slice(0, n);
+}
+
 export function encodeSeries(cs: ConnectionSeries): EncodedSeries {
   const p = cs.points;
   const n = cs.kept;
@@ -79,11 +86,12 @@ export function encodeSeries(cs: ConnectionSeries): EncodedSeries {
     kl: [],
     ks: [],
     ic: cs.icmp.map((x) => ({ i: x.point, type: x.type, code: x.code, kind: x.kind, mtu: x.mtu })),
+    // A direction without payload (most of a SYN flood's) travels as empty lists, not zeros.
     tp: {
       o: round6(cs.throughput.origin),
       w: cs.throughput.binSeconds,
-      b: [cs.throughput.dirs[0].bytes, cs.throughput.dirs[1].bytes],
-      g: [cs.throughput.dirs[0].goodput, cs.throughput.dirs[1].goodput],
+      b: [trimBins(cs.throughput.dirs[0].bytes), trimBins(cs.throughput.dirs[1].bytes)],
+      g: [trimBins(cs.throughput.dirs[0].goodput), trimBins(cs.throughput.dirs[1].goodput)],
     },
   };
   let prevT = 0;

@@ -102,6 +102,20 @@ table.conns td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .lg-ok { background: #2ca02c; } .lg-odd { background: #e0a100; } .lg-bad { background: #d62728; }
 .lg-syn, .lg-fin, .lg-rst { margin-left: 10px; }
 .lg-fin { color: #1f5fbf; }
+.ladder svg { max-width: 900px; }
+.ladder .ld-end { font-family: var(--mono); font-size: 12px; font-weight: 600; }
+.ladder .ld-life { stroke: #9aa4ae; stroke-width: 2; }
+.ladder .ld-arrow { stroke: #1f5fbf; stroke-width: 1.5; }
+.ladder .ld-head { fill: #1f5fbf; }
+.ladder .bad .ld-arrow { stroke: #d62728; }
+.ladder .bad .ld-head { fill: #d62728; }
+.ladder .icmp .ld-arrow { stroke: #a0522d; stroke-dasharray: 4 3; }
+.ladder .icmp .ld-head { fill: #a0522d; }
+.ladder .ld-label { font-family: var(--mono); font-size: 11px; fill: var(--fg); }
+.ladder .bad .ld-label { fill: #b42318; }
+.ladder .ld-time { font-family: var(--mono); font-size: 11px; fill: var(--fg); }
+.ladder .ld-gap, .ladder .ld-frame { font-family: var(--mono); font-size: 10px; fill: var(--muted); }
+.ladder a:hover .ld-label { text-decoration: underline; }
 .host-grid { display: grid; grid-template-columns: minmax(0, 1fr); gap: 6px; }
 footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1px solid var(--line); }
 .uplot { font-family: system-ui, sans-serif; }

@@ -96,7 +96,7 @@ export interface TimelineRow {
 /** Connections as bars over the capture's time, SYN tries, FINs and RSTs marked; rows link to the connection. */
 export function connectionTimeline(title: string, rows: TimelineRow[], more: number, id?: string): string {
   const width = 900;
-  const labelW = 210;
+  const labelW = 200;
   const area = width - labelW - 20;
   const rowH = 16;
   const top = 8;
@@ -122,7 +122,7 @@ export function connectionTimeline(title: string, rows: TimelineRow[], more: num
     parts.push(
       `<a href="#conn-${r.stream}" class="tl-row conn-link" data-stream="${r.stream}"><title>${esc(r.title)}</title>` +
         `<rect class="tl-hit" x="0" y="${y}" width="${width}" height="${rowH}"/>` +
-        `<text class="tl-label" x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${esc(clip(r.label, 32))}</text>` +
+        `<text class="tl-label" x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${esc(clip(r.label, 28))}</text>` +
         `<rect class="tl-bar tl-${esc(r.cls)}" x="${x0.toFixed(1)}" y="${mid - 3}" width="${(x1 - x0).toFixed(1)}" height="6" rx="2"/>${marks.join("")}</a>`,
     );
   });
@@ -142,5 +142,63 @@ export function connectionTimeline(title: string, rows: TimelineRow[], more: num
   return (
     `<figure class="svg-chart timeline"${id ? ` id="${esc(id)}"` : ""}><figcaption>${esc(title)}</figcaption>` +
     `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(title)}">${axis}${parts.join("")}</svg>${legend}${note}</figure>`
+  );
+}
+
+export interface LadderRow {
+  frame: number;
+  /** Seconds since capture start. */
+  time: number;
+  fromClient: boolean;
+  /** What the packet carried: "[S] seq 0 win 64240". */
+  text: string;
+  /** Analysis marks, e.g. "retransmission". */
+  marks: string;
+  /** An ICMP error from the path (drawn from the middle toward the endpoint it reports to). */
+  icmp?: boolean;
+  /** "bad" for RSTs and retransmissions. */
+  cls?: string;
+}
+
+/** A packet ladder: client and server as two vertical lines, one arrow per packet, in order. */
+export function packetLadder(title: string, client: string, server: string, rows: LadderRow[], more: number, id?: string): string {
+  const width = 900;
+  const left = 300;
+  const right = 760;
+  const rowH = 26;
+  const top = 34;
+  const height = top + rows.length * rowH + 12;
+  const t0 = rows.length ? rows[0].time : 0;
+  const parts: string[] = [
+    `<text class="ld-end" x="${left}" y="16" text-anchor="middle">client ${esc(client)}</text>`,
+    `<text class="ld-end" x="${right}" y="16" text-anchor="middle">server ${esc(server)}</text>`,
+    `<line class="ld-life" x1="${left}" x2="${left}" y1="22" y2="${height - 4}"/>`,
+    `<line class="ld-life" x1="${right}" x2="${right}" y1="22" y2="${height - 4}"/>`,
+  ];
+  let prev = t0;
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    const gap = r.time - prev;
+    prev = r.time;
+    const from = r.icmp ? (left + right) / 2 : r.fromClient ? left : right;
+    const to = r.icmp ? (r.fromClient ? left : right) : r.fromClient ? right : left;
+    const dir = to > from ? 1 : -1;
+    const y1 = y + 14;
+    const cls = `ld-pkt${r.cls ? ` ${esc(r.cls)}` : ""}${r.icmp ? " icmp" : ""}`;
+    const label = `${r.text}${r.marks ? `  · ${r.marks}` : ""}`;
+    parts.push(
+      `<a href="#frame-${r.frame}" class="frame-link ${cls}" data-frame="${r.frame}"><title>${esc(`frame ${r.frame} at ${r.time.toFixed(6)} s: ${label}`)}</title>` +
+        `<text class="ld-time" x="${left - 110}" y="${y + 10}" text-anchor="end">${esc(seconds(r.time - t0))}</text>` +
+        `<text class="ld-gap" x="${left - 12}" y="${y + 10}" text-anchor="end">${i > 0 ? `+${esc(seconds(gap))}` : ""}</text>` +
+        `<text class="ld-frame" x="${left - 110}" y="${y + 21}" text-anchor="end">#${r.frame}</text>` +
+        `<line class="ld-arrow" x1="${from}" y1="${y + 2}" x2="${to - dir * 2}" y2="${y1}"/>` +
+        `<path class="ld-head" d="M${to} ${y1}l${-dir * 8} -6v8z"/>` +
+        `<text class="ld-label" x="${(left + right) / 2}" y="${y + 4}" text-anchor="middle">${esc(label.length > 80 ? `${label.slice(0, 79)}…` : label)}</text></a>`,
+    );
+  });
+  const note = more > 0 ? `<p class="more">… and ${count(more)} more packets (see the connection's charts).</p>` : "";
+  return (
+    `<figure class="svg-chart ladder"${id ? ` id="${esc(id)}"` : ""}><figcaption>${esc(title)}</figcaption>` +
+    `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(title)}">${parts.join("")}</svg>${note}</figure>`
   );
 }
