@@ -4,6 +4,7 @@
 // (uPlot, inlined); host evidence as SVG bar charts. Scripts, styles and data are inlined: the
 // file makes no network request and opens from disk.
 import { writeFile } from "node:fs/promises";
+import { flagLetters } from "../core/tcp/flags.js";
 import type { ConnectionSummary } from "../core/tcp/types.js";
 import type { HostSnapshot } from "../host/types.js";
 import type { Finding } from "../rules/types.js";
@@ -20,7 +21,7 @@ import {
 import { count, esc, evidenceRows, isStreamKey, linkify, scriptJson, seconds, streamLink } from "./html/format.js";
 import { type HostChartKind, hostChartFor, hostCharts } from "./html/host.js";
 import { REPORT_CSS } from "./html/styles.js";
-import { connectionTimeline, type TimelineRow } from "./html/svg.js";
+import { connectionTimeline, type LadderRow, packetLadder, type TimelineRow } from "./html/svg.js";
 import type { Report } from "./model.js";
 import { type ActivitySeries, type ConnectionSeries, MARK_NAMES, Mark, SeriesCollector } from "./series.js";
 
@@ -138,6 +139,53 @@ function timelineFor(page: Page, streams: number[], id: string): string {
   );
 }
 
+const LADDER_ROWS = 40;
+const RETRANSMITTED = Mark.RETRANSMISSION | Mark.FAST_RETRANSMISSION | Mark.SPURIOUS_RETRANSMISSION | Mark.REPEATED;
+
+/** A connection without payload, or of a few packets, reads best as a packet ladder. */
+function isSmall(cs: ConnectionSeries): boolean {
+  let payload = 0;
+  for (const l of cs.points.len) payload += l;
+  return cs.packets <= 12 || payload === 0;
+}
+
+function ladderFor(cs: ConnectionSeries, id: string): string {
+  const p = cs.points;
+  const rows: LadderRow[] = [];
+  const n = Math.min(cs.kept, LADDER_ROWS);
+  for (let i = 0; i < n; i++) {
+    const marks = MARK_NAMES.filter((_, b) => (p.marks[i] & (1 << b)) !== 0 && 1 << b !== Mark.SACK && 1 << b !== Mark.ICMP);
+    const icmp = cs.icmp.find((x) => x.point === i);
+    let text: string;
+    if (icmp) {
+      text = `ICMP ${icmp.kind} (type ${icmp.type} code ${icmp.code}${icmp.mtu ? `, mtu ${icmp.mtu}` : ""}) about seq ${p.seq[i]}`;
+    } else {
+      const parts = [`[${flagLetters(p.flags[i]) || "."}]`, `seq ${p.seq[i]}${p.len[i] ? `:${p.seq[i] + p.len[i]}` : ""}`];
+      if (!Number.isNaN(p.ack[i])) parts.push(`ack ${p.ack[i]}`);
+      if (!Number.isNaN(p.win[i])) parts.push(`win ${p.win[i]}`);
+      if (p.len[i]) parts.push(`len ${p.len[i]}`);
+      text = parts.join(" ");
+    }
+    rows.push({
+      frame: p.frame[i],
+      time: p.time[i],
+      fromClient: p.dir[i] === 0,
+      text,
+      marks: marks.join(", "),
+      icmp: icmp !== undefined,
+      cls: (p.flags[i] & 0x04) !== 0 || (p.marks[i] & RETRANSMITTED) !== 0 ? "bad" : undefined,
+    });
+  }
+  return packetLadder(
+    `Every packet of stream ${cs.stream} in order (time since its first packet, gap to the previous one); an arrow shows the packet`,
+    cs.client,
+    cs.server,
+    rows,
+    cs.packets - n,
+    id,
+  );
+}
+
 /** The figure under a finding: what it cites, drawn. */
 function findingFigure(page: Page, f: Finding, n: number): { kind: string; html: string } {
   const streams = citedStreams(f);
@@ -153,7 +201,11 @@ function findingFigure(page: Page, f: Finding, n: number): { kind: string; html:
     }
     if (tl) return { kind: "timeline", html: tl };
   }
-  if (primary !== undefined && page.series.has(primary)) {
+  const primarySeries = primary !== undefined ? page.series.get(primary) : undefined;
+  if (primary !== undefined && primarySeries && isSmall(primarySeries)) {
+    return { kind: "ladder", html: ladderFor(primarySeries, `finding-${n}-ladder`) };
+  }
+  if (primary !== undefined && primarySeries) {
     const c = page.conns.get(primary);
     const who = c ? ` (${c.client} → ${c.server})` : "";
     return {

@@ -176,8 +176,38 @@ const NETIDS = new Set([
   "tcp6",
 ]);
 
+/** Digits only in t[from, to) → their value; -1 when not all digits (or too long to be exact). */
+function digitsAt(t: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = t.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Same result as toNum(t.slice(from, to)), without the slice and regex for plain decimals. */
+function numberAt(t: string, from: number, to: number): number | undefined {
+  const n = digitsAt(t, from, to);
+  if (n >= 0) return n;
+  let digits = 0;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 46) dots++;
+    else return toNum(t.slice(from, to));
+  }
+  if (digits > 0 && dots <= 1) return Number(t.slice(from, to));
+  return toNum(t.slice(from, to));
+}
+
 /** A count like "9.2K" or "1,234" or "12M" as hand-written examples show, else a plain integer. */
 function looseCount(s: string): number | undefined {
+  const d = digitsAt(s, 0, s.length);
+  if (d >= 0) return d;
   const n = toInt(s);
   if (n !== undefined) return n;
   const m = /^(\d+(?:\.\d+)?)([KMG])$/.exec(s);
@@ -186,43 +216,55 @@ function looseCount(s: string): number | undefined {
   return undefined;
 }
 
-function parseUsers(tok: string): { name: string; pid: number; fd: number }[] {
+/** One process of users:(("name",pid=1,fd=2),...); global, so lastIndex is reset before each use. */
+const USER_RE = /\("((?:[^"\\]|\\.)*)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)/g;
+
+function parseUsers(tok: string, from: number): { name: string; pid: number; fd: number }[] {
   const out: { name: string; pid: number; fd: number }[] = [];
-  const re = /\("((?:[^"\\]|\\.)*)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)/g;
-  for (let m = re.exec(tok); m; m = re.exec(tok))
+  USER_RE.lastIndex = from;
+  for (let m = USER_RE.exec(tok); m; m = USER_RE.exec(tok))
     out.push({ name: m[1], pid: Number(m[2]), fd: Number(m[3]) });
   return out;
 }
 
-function parseSkmem(inner: string, legacy: boolean): SkMem {
-  const mem: SkMem = {};
-  for (const part of inner.split(",")) {
-    const m = /^([a-z]+)(\d+)$/.exec(part.trim());
-    if (!m) continue;
-    const v = Number(m[2]);
-    if (legacy) {
-      // old `ss -m`: mem:(r<rmem_alloc>,w<wmem_queued>,f<fwd_alloc>,t<wmem_alloc>)
-      if (m[1] === "r") mem.r = v;
-      else if (m[1] === "w") mem.w = v;
-      else if (m[1] === "f") mem.f = v;
-      else if (m[1] === "t") mem.t = v;
-      continue;
+/** skmem:(r0,rb131072,...) fields kept (current ss) and the four of the old mem:(r,w,f,t) form. */
+const SKMEM_FIELDS = new Set(["r", "rb", "t", "tb", "f", "w", "o", "bl", "d"]);
+const LEGACY_MEM_FIELDS = new Set(["r", "w", "f", "t"]);
+
+/** Reads "name<digits>" parts, comma-separated, of t[from, to) into mem. */
+function parseSkmem(t: string, from: number, to: number, legacy: boolean, mem: SkMem): void {
+  // old `ss -m`: mem:(r<rmem_alloc>,w<wmem_queued>,f<fwd_alloc>,t<wmem_alloc>)
+  const fields = legacy ? LEGACY_MEM_FIELDS : SKMEM_FIELDS;
+  let a = from;
+  while (a <= to) {
+    let b = t.indexOf(",", a);
+    if (b < 0 || b > to) b = to;
+    let i = a;
+    while (i < b) {
+      const c = t.charCodeAt(i);
+      if (c < 97 || c > 122) break;
+      i++;
     }
-    switch (m[1]) {
-      case "r":
-      case "rb":
-      case "t":
-      case "tb":
-      case "f":
-      case "w":
-      case "o":
-      case "bl":
-      case "d":
-        mem[m[1]] = v;
-        break;
+    let name: string | undefined;
+    let value: number | undefined;
+    if (i > a && i < b) {
+      const d = digitsAt(t, i, b);
+      if (d >= 0) {
+        name = t.slice(a, i);
+        value = d;
+      }
     }
+    if (name === undefined) {
+      // unusual spelling (spaces, long numbers): the general form
+      const m = /^([a-z]+)(\d+)$/.exec(t.slice(a, b).trim());
+      if (m) {
+        name = m[1];
+        value = Number(m[2]);
+      }
+    }
+    if (name !== undefined && value !== undefined && fields.has(name)) mem[name as keyof SkMem] = value;
+    a = b + 1;
   }
-  return mem;
 }
 
 function parseTimer(inner: string): SocketEntry["timer"] {
@@ -235,51 +277,98 @@ function parseTimer(inner: string): SocketEntry["timer"] {
   return timer;
 }
 
+/** What a bare word (no colon) after the address columns means. */
+type Word =
+  | { kind: "ignore" }
+  | { kind: "app_limited" }
+  | { kind: "flag"; flag: "ts" | "sack" | "ecn" }
+  | { kind: "cc" }
+  | { kind: "rate"; field: NumField };
+
+/** What the key of a "key:value" token means. */
+type Key =
+  | { kind: "users" | "timer" | "skmem" | "mem" | "uid" | "ino" | "rtt" | "wscale" | "retrans" | "rate" }
+  | { kind: "ignore"; cc: boolean }
+  | { kind: "ms"; field: NumField }
+  | { kind: "num"; field: NumField };
+
+/** Every bare word in one map, so a token costs one lookup (earlier entries lose to later ones). */
+const WORDS = new Map<string, Word>([
+  ...[...INFO_RATE_NEXT].map(([w, field]): [string, Word] => [w, { kind: "rate", field }]),
+  ...[...CC_NAMES].map((w): [string, Word] => [w, { kind: "cc" }]),
+  ...(["ts", "sack", "ecn"] as const).map((flag): [string, Word] => [flag, { kind: "flag", flag }]),
+  ...[...IGNORED_FLAGS].map((w): [string, Word] => [w, { kind: w === "app_limited" ? "app_limited" : "ignore" }]),
+]);
+
+/** Every known key in one map, so a key:value token costs one lookup. */
+const KEYS = new Map<string, Key>([
+  ...[...INFO_NUM].map(([k, field]): [string, Key] => [k, { kind: "num", field }]),
+  ...[...INFO_MS].map(([k, field]): [string, Key] => [k, { kind: "ms", field }]),
+  ...(["rtt", "wscale", "retrans", "rate"] as const).map((k): [string, Key] => [k, { kind: k }]),
+  ...[...IGNORED_KEYS].map((k): [string, Key] => [
+    k,
+    { kind: "ignore", cc: k === "bbr" || k === "dctcp" || k === "vegas" },
+  ]),
+  ...(["users", "timer", "skmem", "mem", "uid", "ino"] as const).map((k): [string, Key] => [k, { kind: k }]),
+]);
+
 interface ExtraState {
   unknown: Set<string>;
 }
 
-/** Reads the tokens after the address columns (or of a continuation line) into the socket. */
-function readExtras(toks: string[], sock: SocketEntry, st: ExtraState): void {
+/** Index of the first `ch` in t[from, to), else `to`. */
+function indexIn(t: string, ch: string, from: number, to: number): number {
+  const i = t.indexOf(ch, from);
+  return i < 0 || i > to ? to : i;
+}
+
+/**
+ * Reads the tokens toks[from..] (after the address columns, or of a continuation line) into the
+ * socket. One map lookup per token decides what it is; values are read in place.
+ */
+function readExtras(toks: string[], from: number, sock: SocketEntry, st: ExtraState): void {
   const info: TcpInfo = sock.info ?? {};
   let infoSeen = false;
-  for (let i = 0; i < toks.length; i++) {
+  for (let i = from; i < toks.length; i++) {
     const t = toks[i];
-    if (IGNORED_FLAGS.has(t)) {
-      if (t === "app_limited") {
-        info.appLimited = true;
-        infoSeen = true;
-      }
-      continue;
-    }
-    if (t === "ts" || t === "sack" || t === "ecn") {
-      info[t] = true;
-      infoSeen = true;
-      continue;
-    }
-    if (CC_NAMES.has(t)) {
-      info.cc = t;
-      infoSeen = true;
-      continue;
-    }
-    const rateField = INFO_RATE_NEXT.get(t);
-    if (rateField && i + 1 < toks.length) {
-      const v = parseRateBps(toks[i + 1]);
-      if (v !== undefined) {
-        info[rateField] = v;
-        infoSeen = true;
-        i++;
-        continue;
-      }
-    }
     const colon = t.indexOf(":");
+    if (colon < 0) {
+      const w = WORDS.get(t);
+      if (w !== undefined) {
+        if (w.kind === "ignore") continue;
+        if (w.kind === "app_limited") {
+          info.appLimited = true;
+          infoSeen = true;
+          continue;
+        }
+        if (w.kind === "flag") {
+          info[w.flag] = true;
+          infoSeen = true;
+          continue;
+        }
+        if (w.kind === "cc") {
+          info.cc = t;
+          infoSeen = true;
+          continue;
+        }
+        if (i + 1 < toks.length) {
+          const v = parseRateBps(toks[i + 1]);
+          if (v !== undefined) {
+            info[w.field] = v;
+            infoSeen = true;
+            i++;
+            continue;
+          }
+        }
+      }
+    }
     if (colon <= 0) {
       // unknown bare word: a congestion control module we do not list prints the same way
       if (
         /^[a-z][a-z0-9_]*$/.test(t) &&
         info.cc === undefined &&
         i + 1 < toks.length &&
-        /^wscale:/.test(toks[i + 1])
+        toks[i + 1].startsWith("wscale:")
       ) {
         info.cc = t;
         infoSeen = true;
@@ -287,80 +376,104 @@ function readExtras(toks: string[], sock: SocketEntry, st: ExtraState): void {
       continue;
     }
     const key = t.slice(0, colon);
-    const val = t.slice(colon + 1);
-    if (key === "users") {
-      const procs = parseUsers(val);
-      if (procs.length) sock.processes = [...(sock.processes ?? []), ...procs];
+    const k = KEYS.get(key);
+    const at = colon + 1;
+    const end = t.length;
+    if (k === undefined) {
+      infoSeen = true;
+      st.unknown.add(key);
       continue;
     }
-    if (key === "timer") {
-      sock.timer = parseTimer(val.replace(/^\(|\)$/g, ""));
-      continue;
-    }
-    if (key === "skmem" || key === "mem") {
-      sock.skmem = parseSkmem(val.replace(/^\(|\)$/g, ""), key === "mem");
-      continue;
-    }
-    if (key === "uid") {
-      const v = toInt(val);
-      if (v !== undefined) sock.uid = v;
-      continue;
-    }
-    if (key === "ino") {
-      const v = toInt(val);
-      if (v !== undefined) sock.inode = v;
-      continue;
-    }
-    if (IGNORED_KEYS.has(key)) {
-      if ((key === "bbr" || key === "dctcp" || key === "vegas") && info.cc === undefined) info.cc = key;
-      continue;
+    switch (k.kind) {
+      case "users": {
+        const procs = parseUsers(t, at);
+        if (procs.length) sock.processes = sock.processes ? sock.processes.concat(procs) : procs;
+        continue;
+      }
+      case "timer":
+      case "skmem":
+      case "mem": {
+        // the value in parentheses: one "(" and one ")" around it are dropped
+        const a = t.charCodeAt(at) === 40 ? at + 1 : at;
+        const b = end > a && t.charCodeAt(end - 1) === 41 ? end - 1 : end;
+        if (k.kind === "timer") sock.timer = parseTimer(t.slice(a, b));
+        else {
+          const mem: SkMem = {};
+          parseSkmem(t, a, b, k.kind === "mem", mem);
+          sock.skmem = mem;
+        }
+        continue;
+      }
+      case "uid":
+      case "ino": {
+        const d = digitsAt(t, at, end);
+        const v = d >= 0 ? d : toInt(t.slice(at));
+        if (v !== undefined) {
+          if (k.kind === "uid") sock.uid = v;
+          else sock.inode = v;
+        }
+        continue;
+      }
+      case "ignore":
+        if (k.cc && info.cc === undefined) info.cc = key;
+        continue;
     }
     infoSeen = true;
-    if (key === "rtt") {
-      const [a, b] = val.split("/");
-      const rtt = toNum(a);
-      const rttvar = toNum(b);
-      if (rtt !== undefined) info.rtt = rtt;
-      if (rttvar !== undefined) info.rttvar = rttvar;
-      continue;
+    switch (k.kind) {
+      case "num": {
+        const d = digitsAt(t, at, end);
+        if (d >= 0) info[k.field] = d;
+        else {
+          const val = t.slice(at);
+          const v = toNum(val) ?? looseCount(val);
+          if (v !== undefined) info[k.field] = v;
+        }
+        break;
+      }
+      case "rtt": {
+        // "a/b" read as split("/") would: b stops at a further "/"
+        const slash = indexIn(t, "/", at, end);
+        const rtt = numberAt(t, at, slash);
+        const rttvar = slash < end ? numberAt(t, slash + 1, indexIn(t, "/", slash + 1, end)) : undefined;
+        if (rtt !== undefined) info.rtt = rtt;
+        if (rttvar !== undefined) info.rttvar = rttvar;
+        break;
+      }
+      case "wscale":
+      case "retrans": {
+        const sep = k.kind === "wscale" ? "," : "/";
+        const cut = indexIn(t, sep, at, end);
+        const a = intAt(t, at, cut);
+        const b = cut < end ? intAt(t, cut + 1, indexIn(t, sep, cut + 1, end)) : undefined;
+        if (k.kind === "wscale") {
+          if (a !== undefined) info.wscaleSnd = a;
+          if (b !== undefined) info.wscaleRcv = b;
+        } else {
+          if (a !== undefined) info.retrans = a;
+          if (b !== undefined) info.retransTotal = b;
+        }
+        break;
+      }
+      case "rate": {
+        // not printed by ss; hand-written examples use it for the achieved rate
+        const v = parseRateBps(t.slice(at));
+        if (v !== undefined) info.deliveryRateBps = v;
+        break;
+      }
+      case "ms": {
+        const v = parseDurationMs(t.slice(at, indexIn(t, "(", at, end)));
+        if (v !== undefined) info[k.field] = v;
+        break;
+      }
     }
-    if (key === "wscale") {
-      const [a, b] = val.split(",");
-      const snd = toInt(a);
-      const rcv = toInt(b);
-      if (snd !== undefined) info.wscaleSnd = snd;
-      if (rcv !== undefined) info.wscaleRcv = rcv;
-      continue;
-    }
-    if (key === "retrans") {
-      const [a, b] = val.split("/");
-      const cur = toInt(a);
-      const total = toInt(b);
-      if (cur !== undefined) info.retrans = cur;
-      if (total !== undefined) info.retransTotal = total;
-      continue;
-    }
-    if (key === "rate") {
-      // not printed by ss; hand-written examples use it for the achieved rate
-      const v = parseRateBps(val);
-      if (v !== undefined) info.deliveryRateBps = v;
-      continue;
-    }
-    const msField = INFO_MS.get(key);
-    if (msField) {
-      const v = parseDurationMs(val.replace(/\(.*$/, ""));
-      if (v !== undefined) info[msField] = v;
-      continue;
-    }
-    const numField = INFO_NUM.get(key);
-    if (numField) {
-      const v = toNum(val) ?? looseCount(val);
-      if (v !== undefined) info[numField] = v;
-      continue;
-    }
-    st.unknown.add(key);
   }
   if (infoSeen || sock.info) sock.info = info;
+}
+
+/** Same result as toInt(t.slice(from, to)). */
+function intAt(t: string, from: number, to: number): number | undefined {
+  const d = digitsAt(t, from, to);
+  return d >= 0 ? d : toInt(t.slice(from, to));
 }
 
 /** "state time-wait" in an ss command line → that single state (groups such as "connected" → undefined). */
@@ -459,7 +572,7 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
 
     // continuation line: tcp_info / skmem below the socket line
     if ((raw[0] === " " || raw[0] === "\t") && last && !/^\s*(Netid\s+)?(State\s+)?Recv-Q/.test(raw)) {
-      readExtras(tokens(trimmed), last, extra);
+      readExtras(tokens(trimmed), 0, last, extra);
       continue;
     }
 
@@ -521,9 +634,9 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
       localPort: local.port,
       peerIp: peer.ip,
       peerPort: peer.port,
-      source: sourceRef(path, lineNo, raw),
+      source: sourceRef(path, lineNo, trimmed),
     };
-    readExtras(toks.slice(idx + 4), sock, extra);
+    readExtras(toks, idx + 4, sock, extra);
     sockets.push(sock);
     last = sock;
   }
