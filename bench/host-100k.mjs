@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Live host snapshot with 100k sockets: builds them in a private network namespace (50k loopback
-// connections, both ends held by one process), then compares `ss -tanpie -m` alone with the whole
-// snapshot (ss + /proc + limits + parse) and with snapshot + diagnose. Needs root (ip netns).
+// connections, both ends held by a few processes), then compares `ss -tanpie -m` alone (the
+// yardstick of the "diagnose this host live" goal: at most 2x its time) with the whole snapshot
+// (ss + /proc + limits + parse) and with snapshot + diagnose. Also times ss with the snapshot's own
+// arguments and parseSs alone on that table (CPU µs per socket). Needs root (ip netns).
 // usage: node bench/host-100k.mjs [--connections N] [--runs R]   (defaults: 52500 connections = 105k sockets, 1 run)
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -28,23 +30,62 @@ function sh(cmd, cmdArgs) {
   return r.stdout;
 }
 
+/** Longest any one measured program may run before the bench gives up on it. */
+const RUN_LIMIT_MS = 10 * 60_000;
+
 /** Runs a program in the namespace, reading all its output; resolves with the elapsed ms and stdout. */
 function timed(cmd, cmdArgs) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     // stderr ignored: ss -e complains once per socket on hosts without a cgroup2 mount.
     const child = spawn("ip", ["netns", "exec", ns, cmd, ...cmdArgs], {
+      cwd: root,
       stdio: ["ignore", "pipe", "ignore"],
     });
+    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_LIMIT_MS);
     const chunks = [];
     child.stdout.on("data", (b) => chunks.push(b));
     child.on("error", reject);
     child.on("close", (code) => {
+      clearTimeout(timer);
       if (code !== 0) reject(new Error(`${cmd} exited ${code}`));
       else resolve({ ms: performance.now() - t0, stdout: Buffer.concat(chunks).toString("utf8") });
     });
   });
 }
+
+/**
+ * Run inside the namespace: ss with the snapshot's own arguments (SS_ARGS), timed, then parseSs on
+ * its output three times (the first run includes compiling the parser). Prints one JSON line.
+ */
+const PARSE_PROBE = `
+import { spawnSync } from "node:child_process";
+const root = ${JSON.stringify(root)};
+const { SS_ARGS } = await import(root + "/src/io/live-host.ts");
+const { parseSs } = await import(root + "/src/text/ss.ts");
+const t0 = performance.now();
+const ss = spawnSync("ss", SS_ARGS, { encoding: "utf8", maxBuffer: 2 ** 30, stdio: ["ignore", "pipe", "ignore"] });
+const ssMs = performance.now() - t0;
+const runs = [];
+let sockets = 0;
+for (let i = 0; i < 3; i++) {
+  const w0 = performance.now();
+  const c0 = process.cpuUsage();
+  sockets = parseSs(ss.stdout, "live:ss").sockets.length;
+  const cpu = process.cpuUsage(c0);
+  runs.push({ wallMs: performance.now() - w0, cpuMs: (cpu.user + cpu.system) / 1000 });
+}
+const best = runs.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
+console.log(JSON.stringify({
+  ssArgs: SS_ARGS.join(" "),
+  ssMs: Math.round(ssMs),
+  textBytes: ss.stdout.length,
+  sockets,
+  parseRuns: runs.map((r) => ({ wallMs: Math.round(r.wallMs), cpuMs: Math.round(r.cpuMs) })),
+  parseUsPerSocketCpu: Math.round((best.cpuMs * 1000 / sockets) * 10) / 10,
+  parseUsPerSocketWall: Math.round((best.wallMs * 1000 / sockets) * 10) / 10,
+}));
+`;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -105,6 +146,9 @@ try {
   const withInterval = JSON.parse(
     (await timed(node, ["--import", "tsx", ...entry, "--interval", "1"])).stdout,
   ).timingMs;
+  const parse = JSON.parse(
+    (await timed(node, ["--import", "tsx", "--input-type=module", "-e", PARSE_PROBE])).stdout,
+  );
 
   const ss = median(ssTimes);
   const gather = median(snap.map((t) => t.gather));
@@ -119,7 +163,15 @@ try {
     snapshotMs: snapshot,
     snapshotAndDiagnoseMs: total,
     ratioSnapshotToSs: Math.round((snapshot / ss) * 100) / 100,
+    ratioSnapshotAndDiagnoseToSs: Math.round((total / ss) * 100) / 100,
     withOneSecondInterval: withInterval,
+    snapshotSs: { args: parse.ssArgs, ms: parse.ssMs, textBytes: parse.textBytes },
+    parseSs: {
+      sockets: parse.sockets,
+      runs: parse.parseRuns,
+      usPerSocketCpu: parse.parseUsPerSocketCpu,
+      usPerSocketWall: parse.parseUsPerSocketWall,
+    },
     findings: last.findings.map((f) => `${f.id}:${f.severity}`),
   };
   console.log(JSON.stringify(result, null, 2));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // tcpdoctor command line: argument parsing and dispatch. Each command lives in ./commands and is
 // loaded on demand so that `tcpdoctor packets` does not pay for the HTML or Prometheus code.
+import { platform } from "node:os";
 import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../version.js";
 import { EXIT_USAGE, errorLine, UserError } from "./errors.js";
@@ -25,9 +26,9 @@ export function buildProgram(): Command {
     )
     .version(VERSION, "-V, --version")
     .option("--no-color", "never colour the output (NO_COLOR is honoured too)")
-    .showHelpAfterError("(run tcpdoctor --help for usage)")
+    .helpCommand(true)
     .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(s) });
+    .configureOutput({ outputError: (s, write) => write(usageLine(s, "tcpdoctor --help")) });
 
   program
     .command("analyze")
@@ -134,9 +135,65 @@ export function buildProgram(): Command {
     .option("--json", "print each evaluation as JSON")
     .action(run(() => import("./commands/watch.js")));
 
-  // No command: diagnose this host.
-  program.action(run(() => import("./commands/host.js")));
+  // Usage errors of a command point at that command's help.
+  for (const sub of program.commands) {
+    const help = `tcpdoctor ${sub.name()} --help`;
+    sub.configureOutput({ outputError: (s, write) => write(usageLine(s, help)) });
+  }
+
+  // No command: diagnose this host. Words left over are a mistyped command, not arguments of it
+  // (excess arguments are allowed here only, after the subcommands copied the strict setting).
+  program.allowExcessArguments(true).action(async (_opts: unknown, cmd: Command) => {
+    if (cmd.args.length > 0) {
+      const names = cmd.commands.map((c) => c.name());
+      cmd.error(`error: unknown command '${cmd.args[0]}'${suggestion(cmd.args[0], names)}`, {
+        code: "commander.unknownCommand",
+        exitCode: EXIT_USAGE,
+      });
+    }
+    if (platform() !== "linux") {
+      // spec: where the live diagnosis is impossible, say why in one line, then show the usage
+      process.stderr.write(
+        `tcpdoctor: with no command tcpdoctor diagnoses this host, which needs Linux (this is ${platform()}); give it evidence instead:\n\n`,
+      );
+      cmd.outputHelp({ error: true });
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    const host = await import("./commands/host.js");
+    process.exitCode = await host.default(cmd.optsWithGlobals());
+  });
   return program;
+}
+
+/** commander's "error: ...\n" as one tcpdoctor line with where to get help. */
+function usageLine(message: string, help: string): string {
+  return `tcpdoctor: ${message.replace(/^error: /, "").trim()} (see ${help})\n`;
+}
+
+/** " (did you mean X?)" for a name within two edits of a known one. */
+function suggestion(word: string, names: string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of names) {
+    const d = editDistance(word.toLowerCase(), name);
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best ? ` (did you mean ${best}?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,9 @@
 // Terminal output: one colour decision (TTY, NO_COLOR, --no-color) and a buffered stdout writer
 // that respects back-pressure, so `packets --json > file` on a large capture stays fast and bounded.
+import { stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import pc from "picocolors";
+import { UserError } from "./errors.js";
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -44,4 +47,23 @@ export class BufferedWriter {
 
 export function warn(message: string): void {
   process.stderr.write(`tcpdoctor: warning: ${message}\n`);
+}
+
+/**
+ * Fails before any work when a file named by an option cannot be created: finding out after a
+ * long analysis, with the report already printed, is worse.
+ */
+export async function checkOutputFile(option: string, path: string): Promise<void> {
+  const dir = await stat(dirname(path)).catch(() => undefined);
+  if (!dir?.isDirectory()) throw new UserError(`${option} ${path}: no such directory`);
+  const target = await stat(path).catch(() => undefined);
+  if (target?.isDirectory()) throw new UserError(`${option} ${path}: is a directory, expected a file name`);
+}
+
+/** Waiting silently for a terminal to type a capture looks like a hang: say what is awaited. */
+export function hintStdin(inputs: string[]): void {
+  if (inputs.includes("-") && process.stdin.isTTY)
+    process.stderr.write(
+      "tcpdoctor: reading from stdin (pipe a capture or command output in; Ctrl-D ends)\n",
+    );
 }

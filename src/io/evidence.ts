@@ -3,10 +3,10 @@
 // text parsers. The only place where `analyze` touches the file system.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { gunzipSync } from "node:zlib";
-import { UserError } from "../cli/errors.js";
+import { gunzipSync, constants as zlibConstants } from "node:zlib";
+import { errorLine, UserError } from "../cli/errors.js";
 import { CaptureParser, captureFormatOf, isGzip } from "../core/capture/index.js";
-import { decodePacket } from "../core/decode/index.js";
+import { decodePacket, linkDecoders } from "../core/decode/index.js";
 import { CaptureAnalysis } from "../core/pipeline.js";
 import type { ConnectionSummary, PacketAnalysis } from "../core/tcp/types.js";
 import type { DecodedPacket } from "../core/types.js";
@@ -42,7 +42,8 @@ export function openBytes(bytes: Uint8Array): {
   gzip: boolean;
 } {
   const gzip = isGzip(bytes);
-  const data = gzip ? new Uint8Array(gunzipSync(bytes)) : bytes;
+  // A sync flush keeps what decompressed from a gzip stream cut short, like the streaming reader.
+  const data = gzip ? new Uint8Array(gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH })) : bytes;
   return {
     head: data.subarray(0, 65536),
     gzip,
@@ -65,17 +66,31 @@ export async function readInputBytes(path: string): Promise<Uint8Array> {
     }
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(
-      `${path === "-" ? "stdin" : path}: cannot read (${err instanceof Error && "code" in err ? err.code : String(err)})`,
-    );
+    throw new UserError(`${path === "-" ? "stdin" : path}: ${fsErrorWords(err)}`);
   }
   return Buffer.concat(parts);
+}
+
+/** A file-system error in the words of the rest of the command line; other errors by their message. */
+function fsErrorWords(err: unknown): string {
+  const system = err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
+  if (!system) return errorLine(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EISDIR") return "is a directory, expected a file";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return `cannot read (${code ?? errorLine(err)})`;
 }
 
 export interface LoadOptions {
   /** Called for every TCP packet as it is analysed (packets command, HTML series). */
   onPacket?: (pa: PacketAnalysis, pkt: DecodedPacket) => void;
 }
+
+/** Kinds of bundle files that are captures, analysed only when given as inputs of their own. */
+const CAPTURE_KINDS = new Set(["pcap", "pcapng", "gzip", "tcpdump"]);
+/** Kinds of bundle files that carry no host evidence. */
+const NOT_HOST_EVIDENCE = new Set(["empty", "unknown", "manifest", ...CAPTURE_KINDS]);
 
 /** Text inputs larger than this are refused rather than read whole into memory. */
 const MAX_TEXT_BYTES = 512 * 1024 * 1024;
@@ -133,6 +148,7 @@ async function feedCapture(
   } catch (err) {
     throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  assertDecodable(path, info);
   const format = `${captureFormatOf(head) ?? info.format}${gzip ? "+gzip" : ""}`;
   for (const w of info.warnings) if (!warnings.includes(w)) warnings.push(w);
   analysis.addFileInfo({
@@ -145,6 +161,22 @@ async function feedCapture(
     packets: info.packets,
   });
   return { path, format, packets: info.packets, warnings };
+}
+
+/**
+ * Refuses a capture whose packets all sit on link types the decoder does not know: nothing in it
+ * can be analysed, and "no problem found" from it would be invented.
+ */
+export function assertDecodable(
+  name: string,
+  info: { packets: number; interfaces: { linkType: number }[] },
+): void {
+  if (info.packets === 0 || info.interfaces.length === 0) return;
+  const types = [...new Set(info.interfaces.map((i) => i.linkType))];
+  if (types.some((t) => linkDecoders.has(t))) return;
+  throw new UserError(
+    `${name}: link type ${types.join(", ")} is not supported (expected Ethernet, Linux cooked v1/v2, raw IP or BSD loopback)`,
+  );
 }
 
 /**
@@ -170,23 +202,31 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
       let st: Awaited<ReturnType<typeof stat>>;
       try {
         st = await stat(path);
-      } catch {
-        throw new UserError(`${path}: no such file or directory`);
+      } catch (err) {
+        throw new UserError(`${path}: ${fsErrorWords(err)}`);
       }
       if (st.isDirectory()) {
         const bundle = await loadBundle(path);
+        // A directory with nothing to diagnose must not read as a healthy host.
+        if (!bundle.files.some((f) => !NOT_HOST_EVIDENCE.has(f.kind))) {
+          const captures = bundle.files.filter((f) => CAPTURE_KINDS.has(f.kind)).length;
+          throw new UserError(
+            `${path}: no host evidence in this directory (expected a bundle from \`tcpdoctor collect\` or saved ss, netstat, nstat, /proc/net or sysctl output)${captures ? `; it holds ${captures} capture file(s): pass each as its own input` : ""}`,
+          );
+        }
         hostParts.push(bundle.snapshot);
         inputs.push({ path, format: "bundle", warnings: bundle.warnings });
         continue;
       }
     }
     let opened: Awaited<ReturnType<typeof openInput>>;
+    // Warnings about the byte stream itself (a gzip stream cut short) arrive while it is read.
+    const streamWarnings: string[] = [];
+    const onWarning = (w: { message: string }) => streamWarnings.push(w.message);
     try {
-      opened = typeof source === "string" ? await openInput(path) : openBytes(source.bytes);
+      opened = typeof source === "string" ? await openInput(path, { onWarning }) : openBytes(source.bytes);
     } catch (err) {
-      throw new UserError(
-        `${path === "-" ? "stdin" : path}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      throw new UserError(`${path === "-" ? "stdin" : path}: ${fsErrorWords(err)}`);
     }
     const { head, chunks, gzip } = opened;
     const name = path === "-" ? "stdin" : path;
@@ -194,7 +234,9 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
 
     if (captureFormatOf(head)) {
       const analysis = new CaptureAnalysis({ onPacket: opts.onPacket });
-      inputs.push(await feedCapture(name, head, chunks, gzip, analysis));
+      const info = await feedCapture(name, head, chunks, gzip, analysis);
+      info.warnings.push(...streamWarnings);
+      inputs.push(info);
       finishAnalysis(analysis);
       continue;
     }
@@ -215,7 +257,7 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
         packets: parsed.packets.length,
         droppedByKernel: parsed.droppedByKernel,
       });
-      const warnings = unreadableWarning(parsed.skipped);
+      const warnings = [...unreadableWarning(parsed.skipped), ...streamWarnings];
       inputs.push({ path: name, format: "tcpdump-text", packets: parsed.packets.length, warnings });
       finishAnalysis(analysis);
       continue;
@@ -227,7 +269,7 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
       );
     }
     hostParts.push(parsed.snapshot);
-    inputs.push({ path: name, format: parsed.kind, warnings: parsed.warnings });
+    inputs.push({ path: name, format: parsed.kind, warnings: [...parsed.warnings, ...streamWarnings] });
   }
 
   const host = hostParts.length ? mergeSnapshots(hostParts) : undefined;
@@ -263,15 +305,14 @@ export async function streamPackets(
 ): Promise<InputInfo> {
   const name = path === "-" ? "stdin" : path;
   let opened: Awaited<ReturnType<typeof openInput>>;
+  const streamWarnings: string[] = [];
   try {
     if (path !== "-" && (await stat(path)).isDirectory())
       throw new UserError(`${name}: is a directory, expected a capture`);
-    opened = await openInput(path);
+    opened = await openInput(path, { onWarning: (w) => streamWarnings.push(w.message) });
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(
-      `${name}: ${err instanceof Error && "code" in err && err.code === "ENOENT" ? "no such file" : err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new UserError(`${name}: ${fsErrorWords(err)}`);
   }
   const { head, chunks, gzip } = opened;
   if (head.length === 0) throw new UserError(`${name}: empty input (expected a capture)`);
@@ -285,9 +326,11 @@ export async function streamPackets(
         if (afterChunk) await afterChunk();
       }
       const info = parser.end();
-      for (const w of info.warnings) if (!warnings.includes(w)) warnings.push(w);
+      for (const w of [...info.warnings, ...streamWarnings]) if (!warnings.includes(w)) warnings.push(w);
+      assertDecodable(name, info);
       return { path: name, format: `${info.format}${gzip ? "+gzip" : ""}`, packets: info.packets, warnings };
     } catch (err) {
+      if (err instanceof UserError) throw err;
       throw new UserError(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -298,6 +341,6 @@ export async function streamPackets(
   const parsed = parseTcpdump(text, { path: name });
   for (const p of parsed.packets) onPacket(p);
   if (afterChunk) await afterChunk();
-  const warnings = unreadableWarning(parsed.skipped);
+  const warnings = [...unreadableWarning(parsed.skipped), ...streamWarnings];
   return { path: name, format: "tcpdump-text", packets: parsed.packets.length, warnings };
 }

@@ -18,7 +18,16 @@ import {
   encodeActivity,
   encodeSeries,
 } from "./html/data.js";
-import { count, esc, evidenceRows, isStreamKey, linkify, scriptJson, seconds, streamLink } from "./html/format.js";
+import {
+  count,
+  esc,
+  evidenceRows,
+  isStreamKey,
+  linkify,
+  scriptJson,
+  seconds,
+  streamLink,
+} from "./html/format.js";
 import { type HostChartKind, hostChartFor, hostCharts } from "./html/host.js";
 import { REPORT_CSS } from "./html/styles.js";
 import { connectionTimeline, type LadderRow, packetLadder, type TimelineRow } from "./html/svg.js";
@@ -76,12 +85,18 @@ function citedStreams(f: Finding): number[] {
   return [...out];
 }
 
-/** Counter names a finding's evidence mentions (highlighted in the counter chart). */
-function citedCounters(findings: Finding[]): Set<string> {
+/**
+ * Counters a finding's evidence names (highlighted in the counter chart): by their nstat name, or
+ * by an evidence key that ends their name ("listenOverflows" → TcpExtListenOverflows).
+ */
+function citedCounters(findings: Finding[], host: HostSnapshot): Set<string> {
   const out = new Set<string>();
+  const names = Object.keys(host.counterDeltas?.values ?? {});
   for (const f of findings) {
     const text = JSON.stringify(f.evidence);
     for (const m of text.matchAll(/\b(?:Tcp|TcpExt|Ip|IpExt|Udp)[A-Z][A-Za-z0-9]+/g)) out.add(m[0]);
+    const keys = [...text.matchAll(/"([A-Za-z][A-Za-z0-9]{5,})":/g)].map((m) => m[1].toLowerCase());
+    for (const n of names) if (keys.some((k) => n.toLowerCase().endsWith(k))) out.add(n);
   }
   return out;
 }
@@ -100,53 +115,68 @@ interface Page {
 
 // ---- findings -----------------------------------------------------------------------------------
 
+function timelineRow(page: Page, c: ConnectionSummary, cited: boolean): TimelineRow {
+  const s = c.stream;
+  const series = page.series.get(s);
+  const syns: number[] = [];
+  if (series) {
+    const p = series.points;
+    for (let i = 0; i < series.kept; i++) if ((p.flags[i] & 0x12) === 0x02) syns.push(p.time[i]);
+  } else if (c.handshake.firstSynAt !== undefined) syns.push(c.handshake.firstSynAt);
+  const fins = [c.dir.client.finAt, c.dir.server.finAt].filter((x): x is number => x !== undefined);
+  return {
+    stream: s,
+    label: `#${s} ${c.client}`,
+    start: c.start,
+    end: c.start + c.duration,
+    cls: stateClass(c.state) + (cited ? "" : " ctx"),
+    syns,
+    fins,
+    rst: c.close.rstAt,
+    title: `stream ${s}: ${c.client} → ${c.server}, ${c.state}, ${seconds(c.duration)}: ${c.verdict}${cited ? "" : " (not cited)"}`,
+  };
+}
+
+/**
+ * The cited connections as rows over time; while there is room, the other connections to the same
+ * servers join them, faded, so that failures show against what worked.
+ */
 function timelineFor(page: Page, streams: number[], id: string): string {
   const rows: TimelineRow[] = [];
+  const servers = new Set<string>();
   let more = 0;
   for (const s of streams) {
     const c = page.conns.get(s);
     if (!c) continue;
-    if (rows.length >= TIMELINE_ROWS) {
-      more++;
-      continue;
-    }
-    const series = page.series.get(s);
-    const syns: number[] = [];
-    if (series) {
-      const p = series.points;
-      for (let i = 0; i < series.kept; i++) if ((p.flags[i] & 0x12) === 0x02) syns.push(p.time[i]);
-    } else if (c.handshake.firstSynAt !== undefined) syns.push(c.handshake.firstSynAt);
-    const fins = [c.dir.client.finAt, c.dir.server.finAt].filter((x): x is number => x !== undefined);
-    rows.push({
-      stream: s,
-      label: `#${s} ${c.client}`,
-      start: c.start,
-      end: c.start + c.duration,
-      cls: stateClass(c.state),
-      syns,
-      fins,
-      rst: c.close.rstAt,
-      title: `stream ${s}: ${c.client} → ${c.server}, ${c.state}, ${seconds(c.duration)}: ${c.verdict}`,
-    });
+    servers.add(c.server);
+    if (rows.length >= TIMELINE_ROWS) more++;
+    else rows.push(timelineRow(page, c, true));
   }
   if (!rows.length) return "";
+  const cited = rows.length;
+  const citedSet = new Set(streams);
+  for (const c of page.conns.values()) {
+    if (rows.length >= TIMELINE_ROWS || more > 0) break;
+    if (!citedSet.has(c.stream) && servers.has(c.server)) rows.push(timelineRow(page, c, false));
+  }
   rows.sort((a, b) => a.start - b.start || a.stream - b.stream);
-  return connectionTimeline(
-    `The ${rows.length + more} connections this finding cites, over time (a row opens its charts)`,
-    rows,
-    more,
-    id,
-  );
+  const others = rows.length - cited;
+  const title =
+    `The ${cited + more} connection${cited + more === 1 ? "" : "s"} this finding cites` +
+    (others ? `, and ${others} other${others === 1 ? "" : "s"} to the same server (faded)` : "") +
+    ", over time (a row opens its charts)";
+  return connectionTimeline(title, rows, more, id);
 }
 
 const LADDER_ROWS = 40;
-const RETRANSMITTED = Mark.RETRANSMISSION | Mark.FAST_RETRANSMISSION | Mark.SPURIOUS_RETRANSMISSION | Mark.REPEATED;
+const RETRANSMITTED =
+  Mark.RETRANSMISSION | Mark.FAST_RETRANSMISSION | Mark.SPURIOUS_RETRANSMISSION | Mark.REPEATED;
 
-/** A connection without payload, or of a few packets, reads best as a packet ladder. */
+/** A connection without payload, or of a screenful of packets, reads best as a packet ladder. */
 function isSmall(cs: ConnectionSeries): boolean {
   let payload = 0;
   for (const l of cs.points.len) payload += l;
-  return cs.packets <= 12 || payload === 0;
+  return cs.packets <= 30 || payload === 0;
 }
 
 function ladderFor(cs: ConnectionSeries, id: string): string {
@@ -154,13 +184,18 @@ function ladderFor(cs: ConnectionSeries, id: string): string {
   const rows: LadderRow[] = [];
   const n = Math.min(cs.kept, LADDER_ROWS);
   for (let i = 0; i < n; i++) {
-    const marks = MARK_NAMES.filter((_, b) => (p.marks[i] & (1 << b)) !== 0 && 1 << b !== Mark.SACK && 1 << b !== Mark.ICMP);
+    const marks = MARK_NAMES.filter(
+      (_, b) => (p.marks[i] & (1 << b)) !== 0 && 1 << b !== Mark.SACK && 1 << b !== Mark.ICMP,
+    );
     const icmp = cs.icmp.find((x) => x.point === i);
     let text: string;
     if (icmp) {
       text = `ICMP ${icmp.kind} (type ${icmp.type} code ${icmp.code}${icmp.mtu ? `, mtu ${icmp.mtu}` : ""}) about seq ${p.seq[i]}`;
     } else {
-      const parts = [`[${flagLetters(p.flags[i]) || "."}]`, `seq ${p.seq[i]}${p.len[i] ? `:${p.seq[i] + p.len[i]}` : ""}`];
+      const parts = [
+        `[${flagLetters(p.flags[i]) || "."}]`,
+        `seq ${p.seq[i]}${p.len[i] ? `:${p.seq[i] + p.len[i]}` : ""}`,
+      ];
       if (!Number.isNaN(p.ack[i])) parts.push(`ack ${p.ack[i]}`);
       if (!Number.isNaN(p.win[i])) parts.push(`win ${p.win[i]}`);
       if (p.len[i]) parts.push(`len ${p.len[i]}`);
@@ -186,8 +221,16 @@ function ladderFor(cs: ConnectionSeries, id: string): string {
   );
 }
 
-/** The figure under a finding: what it cites, drawn. */
-function findingFigure(page: Page, f: Finding, n: number): { kind: string; html: string } {
+/** Charts beside the time-sequence graph that picture a finding of this id. */
+function extraCharts(id: string): string[] {
+  if (/bottleneck|latency|rtt|bloat|queue|slow/.test(id)) return ["rtt", "throughput"];
+  if (/window|receiver|buffer/.test(id)) return ["inflight"];
+  if (/cwnd|throughput/.test(id)) return ["throughput", "inflight"];
+  return [];
+}
+
+/** The picture of the packets a finding cites (none when it cites no capture evidence). */
+function captureFigure(page: Page, f: Finding, n: number): { kind: string; html: string } | undefined {
   const streams = citedStreams(f);
   const primary = primaryStream(f);
   if (streams.length > 1) {
@@ -213,17 +256,33 @@ function findingFigure(page: Page, f: Finding, n: number): { kind: string; html:
       html:
         `<figcaption>Time-sequence graph of stream ${streamLink(primary)}${esc(who)}: segments as vertical bars, ` +
         `retransmissions in red, the ACK line and receive window beneath; all its charts under Connections.</figcaption>` +
-        `<div class="finding-tseq" data-stream="${primary}"></div>`,
+        `<div class="finding-tseq" data-stream="${primary}" data-extra="${extraCharts(f.id).join(",")}"></div>`,
     };
   }
-  if (!streams.length && page.host && (f.sockets?.length || f.sources?.length || !page.activity)) {
-    const kind = hostChartFor(f.id, new Set(page.hostCharts.keys()));
-    if (kind) return { kind: `host-${kind}`, html: page.hostCharts.get(kind) ?? "" };
-  }
-  if (page.activity && (page.activity.packets.length > 0 || streams.length)) {
+  const hostEvidence = Boolean(f.sockets?.length || f.sources?.length);
+  if (page.activity && page.activity.packets.length > 0 && (streams.length || !hostEvidence || !page.host)) {
     return { kind: "activity", html: ACTIVITY_FIGURE };
   }
-  return { kind: "none", html: "" };
+  return undefined;
+}
+
+/** The figure under a finding: the host chart it rests on, and the packets it cites. */
+function findingFigure(page: Page, f: Finding, n: number): { kind: string; html: string } {
+  const parts: { kind: string; html: string }[] = [];
+  const cap = captureFigure(page, f, n);
+  if (page.host && page.hostCharts.size) {
+    const kind = hostChartFor(f.id, new Set(page.hostCharts.keys()));
+    // Only a chart specific to the finding earns its place; the socket states only beside sockets.
+    const specific = kind !== undefined && kind !== "states";
+    const fromHost = Boolean(f.sockets?.length || f.sources?.length) || !cap;
+    if (kind && fromHost && (specific ? true : !cap && Boolean(f.sockets?.length))) {
+      const svg = (page.hostCharts.get(kind) ?? "").replace(/ id="host-/, ` id="finding-${n}-host-`);
+      parts.push({ kind: `host-${kind}`, html: svg });
+    }
+  }
+  if (cap) parts.push(cap);
+  if (!parts.length) return { kind: "none", html: "" };
+  return { kind: parts.map((p) => p.kind).join(" "), html: parts.map((p) => p.html).join("\n") };
 }
 
 function renderFinding(page: Page, f: Finding, n: number): string {
@@ -268,19 +327,23 @@ function renderFinding(page: Page, f: Finding, n: number): string {
     out.push(`<h4>From</h4><pre class="lines">${shown}</pre>`);
   }
   const fig = findingFigure(page, f, n);
-  out.push(`<figure class="finding-chart" data-chart="${esc(fig.kind)}">${fig.html}</figure>`);
+  if (fig.html) out.push(`<figure class="finding-chart" data-chart="${esc(fig.kind)}">${fig.html}</figure>`);
   const advice: string[] = [];
   advice.push(`<h4>Cause</h4><p>${linkify(f.cause)}</p>`);
   advice.push(`<div class="fix"><h4>Fix</h4><p>${linkify(f.fix)}</p></div>`);
   if (f.alternatives.length) {
-    advice.push(`<h4>Otherwise</h4><ol class="alternatives">${f.alternatives.map((a) => `<li>${linkify(a)}</li>`).join("")}</ol>`);
+    advice.push(
+      `<h4>Otherwise</h4><ol class="alternatives">${f.alternatives.map((a) => `<li>${linkify(a)}</li>`).join("")}</ol>`,
+    );
   }
   if (f.confirm.length) {
     advice.push(`<h4>Confirm</h4>${f.confirm.map((c) => `<pre class="cmd">${esc(c)}</pre>`).join("")}`);
   }
   // As in the text report, a note (info) keeps its advice out of the way.
   if (f.severity === "info") {
-    out.push(`<details class="more"><summary>Cause, fix and how to confirm</summary>${advice.join("")}</details>`);
+    out.push(
+      `<details class="more"><summary>Cause, fix and how to confirm</summary>${advice.join("")}</details>`,
+    );
   } else out.push(advice.join(""));
   out.push("</article>");
   return out.join("\n");
@@ -306,7 +369,9 @@ function renderConnections(page: Page): string {
       .sort((a, b) => b[1] - a[1])
       .map(([k, v]) => `${esc(k)} ${count(v)}`)
       .join(", ");
-    out.push(`<p>${count(st.total)} connection${st.total === 1 ? "" : "s"} (${states}), ${count(st.packets)} packets.</p>`);
+    out.push(
+      `<p>${count(st.total)} connection${st.total === 1 ? "" : "s"} (${states}), ${count(st.packets)} packets.</p>`,
+    );
   }
   if (page.activity && page.activity.packets.length > 1 && (st?.total ?? 0) > 1) {
     out.push(
@@ -325,11 +390,15 @@ function renderConnections(page: Page): string {
     }
     out.push("</tbody></table>");
     if (st.total > st.notable.length) {
-      out.push(`<p class="hint">${count(st.total - st.notable.length)} more: pick them below, or run <code>tcpdoctor conns</code>.</p>`);
+      out.push(
+        `<p class="hint">${count(st.total - st.notable.length)} more: pick them below, or run <code>tcpdoctor conns</code>.</p>`,
+      );
     }
   }
   for (const s of page.blocks) {
-    out.push(`<section class="conn" id="conn-${s}"><div class="conn-charts-root" data-stream="${s}"></div></section>`);
+    out.push(
+      `<section class="conn" id="conn-${s}"><div class="conn-charts-root" data-stream="${s}"></div></section>`,
+    );
   }
   if (page.chooser.some((s) => !page.blocks.includes(s))) {
     const total = st?.total ?? page.chooser.length;
@@ -341,7 +410,12 @@ function renderConnections(page: Page): string {
     out.push(
       `<section class="conn" id="conn-chooser"><div class="chooser"><label for="conn-select"><b>${page.blocks.length ? "Another connection" : "Connection"}</b></label> <select id="conn-select">` +
         page.chooser
-          .map((s) => connectionOption(page, s).replace(`value="${s}"`, `value="${s}"${s === first ? " selected" : ""}`))
+          .map((s) =>
+            connectionOption(page, s).replace(
+              `value="${s}"`,
+              `value="${s}"${s === first ? " selected" : ""}`,
+            ),
+          )
           .join("") +
         `</select> ${note}</div><div id="conn-view"></div></section>`,
     );
@@ -362,18 +436,22 @@ function renderHost(page: Page): string {
       h.kernel ? `kernel ${esc(h.kernel)}` : "",
       h.time ? `at ${esc(h.time)}` : "",
       h.sockets ? `${count(h.sockets.total)} sockets` : "",
-      h.conntrack?.count !== undefined ? `conntrack ${count(h.conntrack.count)}${h.conntrack.max ? ` of ${count(h.conntrack.max)}` : ""}` : "",
+      h.conntrack?.count !== undefined
+        ? `conntrack ${count(h.conntrack.count)}${h.conntrack.max ? ` of ${count(h.conntrack.max)}` : ""}`
+        : "",
       h.counterDeltaSeconds !== undefined ? `counters sampled over ${h.counterDeltaSeconds} s` : "",
     ].filter(Boolean);
     out.push(`<p>${what.join(", ")}.</p>`);
-    if (h.unavailable?.length) out.push(`<p class="hint">Not available: ${esc(h.unavailable.join("; "))}</p>`);
+    if (h.unavailable?.length)
+      out.push(`<p class="hint">Not available: ${esc(h.unavailable.join("; "))}</p>`);
     if (h.sources.length) {
       out.push(
         `<details class="more"><summary>${h.sources.length} input${h.sources.length === 1 ? "" : "s"}</summary><pre class="lines">${h.sources.map((s) => `${esc(s.kind.padEnd(18))} ${esc(s.path)}`).join("\n")}</pre></details>`,
       );
     }
   }
-  if (page.hostCharts.size) out.push(`<div class="host-grid">${[...page.hostCharts.values()].join("\n")}</div>`);
+  if (page.hostCharts.size)
+    out.push(`<div class="host-grid">${[...page.hostCharts.values()].join("\n")}</div>`);
   else out.push('<p class="hint">No socket table or counter deltas among the inputs: nothing to chart.</p>');
   out.push("</section>");
   return out.join("\n");
@@ -406,7 +484,11 @@ function verdictClass(report: Report): string {
 }
 
 /** Renders the report as one self-contained HTML document. */
-export function renderHtml(report: Report, data: HtmlReportData = {}, assets: HtmlAssets = loadHtmlAssets()): string {
+export function renderHtml(
+  report: Report,
+  data: HtmlReportData = {},
+  assets: HtmlAssets = loadHtmlAssets(),
+): string {
   const connList = data.connections ?? report.stats?.notable ?? [];
   const conns = new Map(connList.map((c) => [c.stream, c]));
   const cited = new Set<number>();
@@ -420,7 +502,8 @@ export function renderHtml(report: Report, data: HtmlReportData = {}, assets: Ht
   // Chooser: cited first (in finding order), then the rest by stream number.
   const maxChooser = data.maxChooser ?? 300;
   const order = [...cited];
-  for (const c of [...connList].sort((a, b) => a.stream - b.stream)) if (!cited.has(c.stream)) order.push(c.stream);
+  for (const c of [...connList].sort((a, b) => a.stream - b.stream))
+    if (!cited.has(c.stream)) order.push(c.stream);
   if (!connList.length && data.series && !(data.series instanceof SeriesCollector)) {
     const have = data.series instanceof Map ? [...data.series.keys()] : data.series.map((s) => s.stream);
     for (const s of have.sort((a, b) => a - b)) if (!cited.has(s)) order.push(s);
@@ -445,7 +528,7 @@ export function renderHtml(report: Report, data: HtmlReportData = {}, assets: Ht
     series,
     activity,
     host: data.host,
-    hostCharts: data.host ? hostCharts(data.host, citedCounters(report.findings)) : new Map(),
+    hostCharts: data.host ? hostCharts(data.host, citedCounters(report.findings, data.host)) : new Map(),
     blocks: blocks.filter((s) => series.has(s)),
     chooser,
     cited,
@@ -469,7 +552,9 @@ export function renderHtml(report: Report, data: HtmlReportData = {}, assets: Ht
 
   const inputs = report.inputs
     .map((i) => {
-      const what = [i.format, i.packets !== undefined ? `${count(i.packets)} packets` : ""].filter(Boolean).join(", ");
+      const what = [i.format, i.packets !== undefined ? `${count(i.packets)} packets` : ""]
+        .filter(Boolean)
+        .join(", ");
       const warnings = i.warnings.map((w) => `<li class="warning">warning: ${esc(w)}</li>`).join("");
       return `<li>input: <span class="mono">${esc(i.path)}</span> (${esc(what)})</li>${warnings}`;
     })
@@ -479,7 +564,9 @@ export function renderHtml(report: Report, data: HtmlReportData = {}, assets: Ht
   const hostHtml = renderHost(page);
   const toc = [
     `<a href="#findings">Findings (${report.findings.length})</a>`,
-    connsHtml ? `<a href="#connections">Connections${report.stats ? ` (${count(report.stats.total)})` : ""}</a>` : "",
+    connsHtml
+      ? `<a href="#connections">Connections${report.stats ? ` (${count(report.stats.total)})` : ""}</a>`
+      : "",
     hostHtml ? '<a href="#host">Host</a>' : "",
   ].join("");
   const generated = data.generatedAt ? ` on ${esc(data.generatedAt)}` : "";
@@ -501,7 +588,7 @@ export function renderHtml(report: Report, data: HtmlReportData = {}, assets: Ht
     connsHtml,
     hostHtml,
     "</main>",
-    `<footer>tcpdoctor ${esc(VERSION)}${generated}. Charts drawn with uPlot (MIT licence, inlined). Times are seconds since the first packet of each capture.</footer>`,
+    `<footer>tcpdoctor ${esc(VERSION)}${generated}. Charts drawn with uPlot (MIT licence, inlined).${connsHtml ? " Times are seconds since the first packet of each capture." : ""}</footer>`,
     `<script type="application/json" id="tcpdoctor-data">${scriptJson(payload)}</script>`,
     `<script>${assets.uplotJs}</script>`,
     `<script>${CLIENT_SCRIPT}</script>`,
@@ -514,12 +601,17 @@ export function renderHtml(report: Report, data: HtmlReportData = {}, assets: Ht
  * Writes the report to `path`. `data` carries what the report model leaves out: all connections,
  * the packet series (a SeriesCollector fed through onPacket), the full host snapshot.
  */
-export async function writeHtmlReport(path: string, report: Report, data: HtmlReportData = {}): Promise<void> {
+export async function writeHtmlReport(
+  path: string,
+  report: Report,
+  data: HtmlReportData = {},
+): Promise<void> {
   const html = renderHtml(report, { generatedAt: new Date().toISOString(), ...data });
   try {
     await writeFile(path, html);
   } catch (err) {
-    const code = err instanceof Error && "code" in err ? String((err as NodeJS.ErrnoException).code) : String(err);
+    const code =
+      err instanceof Error && "code" in err ? String((err as NodeJS.ErrnoException).code) : String(err);
     throw new Error(`--html ${path}: cannot write the report (${code})`);
   }
 }

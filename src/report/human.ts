@@ -118,15 +118,18 @@ function renderFinding(f: Finding, n: number, c: Colors, width: number): string[
     const s = f.streams.slice(0, 12).join(", ");
     out.push(`${INDENT}${c.dim("Streams")} ${s}${f.streams.length > 12 ? ` … (${f.streams.length})` : ""}`);
   }
-  if (f.sockets?.length) {
-    out.push(`${INDENT}${c.dim("Sockets")}`);
-    for (const s of f.sockets.slice(0, 5)) out.push(`${INDENT}  ${s}`);
-    if (f.sockets.length > 5) out.push(`${INDENT}  … ${f.sockets.length - 5} more`);
-  }
+  // Cited input lines carry the socket lines too (with file:line), so show them instead of repeating.
   if (f.sources?.length) {
     out.push(`${INDENT}${c.dim("From")}`);
     for (const s of f.sources.slice(0, 5))
-      out.push(`${INDENT}  ${s.file}${s.line ? `:${s.line}` : ""}${s.text ? `  ${s.text}` : ""}`);
+      out.push(
+        clip(`${INDENT}  ${s.file}${s.line ? `:${s.line}` : ""}${s.text ? `  ${s.text}` : ""}`, width + 40),
+      );
+    if (f.sources.length > 5) out.push(`${INDENT}  … ${f.sources.length - 5} more`);
+  } else if (f.sockets?.length) {
+    out.push(`${INDENT}${c.dim("Sockets")}`);
+    for (const s of f.sockets.slice(0, 5)) out.push(clip(`${INDENT}  ${s}`, width + 40));
+    if (f.sockets.length > 5) out.push(`${INDENT}  … ${f.sockets.length - 5} more`);
   }
   const lowered = f.evidence.confidenceLoweredBecause;
   if (Array.isArray(lowered) && lowered.length) {
@@ -203,4 +206,9 @@ export function renderHuman(report: Report, opts: HumanOptions): string {
     if (h.unavailable?.length) out.push(c.dim(`  not available: ${h.unavailable.join("; ")}`));
   }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;
+}
+
+/** Long evidence lines (whole `ss -tie` rows) are cut with an ellipsis rather than wrapped. */
+function clip(line: string, max: number): string {
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }

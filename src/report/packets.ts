@@ -9,11 +9,11 @@ import type { PacketAnalysis } from "../core/tcp/types.js";
  * number or a fixed name, none of which needs escaping, and this runs once per packet.
  */
 export function packetJson(pa: PacketAnalysis): string {
-  let s = `{"frame":${pa.frame},"time":${num(pa.time)},"stream":${pa.stream},"src":${str(pa.src)},"dst":${str(pa.dst)},"flags":"${pa.flags}","seq":${pa.seq},"ack":${pa.ack},"len":${pa.len},"win":${pa.win},"analysis":[`;
+  let s = `{"frame":${pa.frame},"time":${seconds(pa.time)},"stream":${pa.stream},"src":${str(pa.src)},"dst":${str(pa.dst)},"flags":"${pa.flags}","seq":${pa.seq},"ack":${pa.ack},"len":${pa.len},"win":${pa.win},"analysis":[`;
   const a = pa.analysis;
   for (let i = 0; i < a.length; i++) s += i === 0 ? `"${a[i]}"` : `,"${a[i]}"`;
   s += "]";
-  if (pa.ackRtt !== undefined) s += `,"ackRtt":${num(pa.ackRtt)}`;
+  if (pa.ackRtt !== undefined) s += `,"ackRtt":${seconds(pa.ackRtt)}`;
   return `${s}}`;
 }
 
@@ -26,7 +26,8 @@ export function packetLine(pa: PacketAnalysis): string {
   let body = pa.len > 0 ? `seq ${pa.seq}:${(pa.seq + pa.len) % 4294967296}` : `seq ${pa.seq}`;
   if (ackBit) body += ` ack ${pa.ack}`;
   body += ` win ${pa.win} len ${pa.len}`;
-  let line = `${String(pa.frame).padStart(4)}  ${pa.time.toFixed(6)}  ${`s${pa.stream}`.padEnd(4)}  ${pa.src.padStart(21)} > ${pa.dst.padEnd(21)}  ${`[${tcpdumpFlags(pa.flags)}]`.padEnd(6)}  ${body}`;
+  // Columns line up for IPv4 endpoints ("255.255.255.255:65535" is 21 characters).
+  let line = `${String(pa.frame).padStart(4)}  ${pa.time.toFixed(6)}  ${`s${pa.stream}`.padEnd(3)} ${pa.src.padEnd(21)} > ${pa.dst.padEnd(21)} ${`[${tcpdumpFlags(pa.flags)}]`.padEnd(6)} ${body}`;
   if (pa.analysis.length > 0) {
     const names = pa.analysis.map((f) =>
       f === "duplicate_ack" && pa.dupAckNum !== undefined ? `duplicate_ack #${pa.dupAckNum}` : f,
@@ -62,12 +63,34 @@ export function tcpdumpFlags(letters: string): string {
   return out;
 }
 
+/**
+ * Seconds as JSON. Times are whole nanoseconds divided by 1e9, so they are written from the integer
+ * (faster than the general double-to-text conversion, same value); anything else via num().
+ */
+function seconds(x: number): string {
+  const ns = Math.round(x * 1e9);
+  if (ns < 0 || ns > Number.MAX_SAFE_INTEGER || ns / 1e9 !== x) return num(x);
+  const whole = Math.floor(ns / 1e9);
+  let frac = ns - whole * 1e9;
+  if (frac === 0) return String(whole);
+  let digits = 9;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits--;
+  }
+  return `${whole}.${String(frac).padStart(digits, "0")}`;
+}
+
 /** A finite number as JSON (non-finite values cannot occur in a row but must not break a line). */
 function num(n: number): string {
   return Number.isFinite(n) ? String(n) : "null";
 }
 
-/** Addresses never need escaping; anything unexpected goes through JSON.stringify. */
+/** Addresses never need escaping; anything that would (quote, backslash, control) goes through JSON.stringify. */
 function str(s: string): string {
-  return /^[0-9A-Za-z.:[\]%_-]*$/.test(s) ? `"${s}"` : JSON.stringify(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(s);
+  }
+  return `"${s}"`;
 }

@@ -104,7 +104,7 @@ export interface SeriesOptions {
   maxPointsTotal?: number;
   /** Connections given a series; packets of later connections are only counted (default 20000). */
   maxConnections?: number;
-  /** Throughput bins per direction before pairs are merged (default 2048). */
+  /** Throughput bins per direction before pairs are merged (default 1024). */
   maxBins?: number;
   /** Width of a throughput bin at the start, seconds (default 0.001). */
   initialBinSeconds?: number;
@@ -183,12 +183,16 @@ export interface ActivitySeries {
 
 // ---- bins ---------------------------------------------------------------------------------------
 
-/** Fixed-count time bins whose width doubles (pairs merged) when time runs past the last one. */
+/**
+ * Time bins that grow (up to `max`) as time runs on, then double their width by merging pairs.
+ * They start small: a capture can hold many thousands of short connections.
+ */
 class Bins {
   width: number;
   origin = Number.NaN;
   used = 0;
-  readonly channels: Float64Array[];
+  /** Float32: a bin's count stays exact to 16 M and charts need no more; halves the memory. */
+  channels: Float32Array[];
 
   constructor(
     private readonly max: number,
@@ -196,16 +200,17 @@ class Bins {
     channels: number,
   ) {
     this.width = initialWidth;
-    this.channels = Array.from({ length: channels }, () => new Float64Array(max));
+    this.channels = Array.from({ length: channels }, () => new Float32Array(Math.min(8, max)));
   }
 
   add(t: number, channel: number, value: number): void {
     if (Number.isNaN(this.origin)) this.origin = t;
     let i = Math.floor((t - this.origin) / this.width);
     if (i < 0) i = 0; // timestamps may step back a little
-    while (i >= this.max) {
-      this.merge();
-      i = Math.floor((t - this.origin) / this.width);
+    while (i >= this.channels[0].length) {
+      if (this.channels[0].length < this.max) this.grow(i);
+      else this.merge();
+      i = Math.max(0, Math.floor((t - this.origin) / this.width));
     }
     this.channels[channel][i] += value;
     if (i + 1 > this.used) this.used = i + 1;
@@ -216,9 +221,20 @@ class Bins {
     this.add(t, 0, 0);
   }
 
+  private grow(needed: number): void {
+    let size = this.channels[0].length;
+    while (size <= needed && size < this.max) size *= 2;
+    size = Math.min(size, this.max);
+    this.channels = this.channels.map((c) => {
+      const bigger = new Float32Array(size);
+      bigger.set(c);
+      return bigger;
+    });
+  }
+
   private merge(): void {
+    const half = this.max >> 1;
     for (const c of this.channels) {
-      const half = this.max >> 1;
       for (let i = 0; i < half; i++) c[i] = c[2 * i] + c[2 * i + 1];
       c.fill(0, half);
     }
@@ -452,7 +468,8 @@ class ConnectionRecorder {
       marks |= Mark.ICMP;
       const quoted = pkt.icmp?.inner?.seq;
       seq = quoted !== undefined && own.baseKnown ? unwrapSeq((quoted - own.base) >>> 0, own.hi) : own.hi;
-      if (pkt.icmp) icmp = { type: pkt.icmp.type, code: pkt.icmp.code, kind: pkt.icmp.kind, mtu: pkt.icmp.mtu };
+      if (pkt.icmp)
+        icmp = { type: pkt.icmp.type, code: pkt.icmp.code, kind: pkt.icmp.kind, mtu: pkt.icmp.mtu };
     }
 
     const special = (marks & KEEP_MARKS) !== 0 || (flags & KEEP_FLAGS) !== 0;
@@ -613,12 +630,12 @@ const DEFAULTS: Required<SeriesOptions> = {
   maxMarksPerConnection: 65536,
   maxPointsTotal: 1_000_000,
   maxConnections: 20000,
-  maxBins: 2048,
+  maxBins: 1024,
   initialBinSeconds: 0.001,
 };
 
 /** Bins shown per throughput series at most (finer bins are merged). */
-const EXPORT_BINS = 400;
+const EXPORT_BINS = 200;
 
 export interface SeriesStats {
   connections: number;
@@ -691,7 +708,12 @@ export class SeriesCollector {
   }
 
   get stats(): SeriesStats {
-    return { connections: this.conns.size, packets: this.packets, points: this.total, untrackedPackets: this.untracked };
+    return {
+      connections: this.conns.size,
+      packets: this.packets,
+      points: this.total,
+      untrackedPackets: this.untracked,
+    };
   }
 
   /** Halves the connection with the most decimable points until the total fits. */
@@ -714,7 +736,9 @@ export class SeriesCollector {
    * endpoints match the connection of that number are returned (a safeguard against numbering
    * drift); with `streams`, only those.
    */
-  series(opts: { streams?: Iterable<number>; connections?: ConnectionSummary[] } = {}): Map<number, ConnectionSeries> {
+  series(
+    opts: { streams?: Iterable<number>; connections?: ConnectionSummary[] } = {},
+  ): Map<number, ConnectionSeries> {
     // Highest local stream number per input, to offset the next input's numbers.
     const maxLocal = new Map<number, number>();
     for (const rec of this.conns.values()) {
@@ -737,7 +761,8 @@ export class SeriesCollector {
         const c = byStream.get(stream);
         if (!c) continue;
         const same =
-          (c.client === rec.client && c.server === rec.server) || (c.client === rec.server && c.server === rec.client);
+          (c.client === rec.client && c.server === rec.server) ||
+          (c.client === rec.server && c.server === rec.client);
         if (!same) continue;
       }
       out.set(stream, rec.export(stream, EXPORT_BINS));
@@ -749,6 +774,15 @@ export class SeriesCollector {
   activitySeries(): ActivitySeries {
     const b = this.activity.export(EXPORT_BINS);
     const [packets, bytes, syns, rsts, retransmissions, zeroWindows] = b.channels;
-    return { origin: b.origin, binSeconds: b.binSeconds, packets, bytes, syns, rsts, retransmissions, zeroWindows };
+    return {
+      origin: b.origin,
+      binSeconds: b.binSeconds,
+      packets,
+      bytes,
+      syns,
+      rsts,
+      retransmissions,
+      zeroWindows,
+    };
   }
 }

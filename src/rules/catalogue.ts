@@ -14,8 +14,14 @@ export interface CatalogueEntry {
   title: string;
   category: Category;
   severity: Severity;
-  /** Which kinds of evidence can produce this diagnosis. */
+  /** Which kinds of evidence can take part in this diagnosis. */
   evidence: ("capture" | "host" | "probe")[];
+  /**
+   * Evidence without which no rule can produce it; the other kinds in `evidence` only point the
+   * rule at what to check (a refused SYN in a capture names the port the host's socket table must
+   * explain). Absent: any one kind of `evidence` is enough on its own.
+   */
+  requires?: ("capture" | "host" | "probe")[];
   /** Default one-line summary, used when a rule gives no specific one. */
   summary: string;
   cause: string;
@@ -74,7 +80,8 @@ const entries: CatalogueEntry[] = [
     title: "Connection rejected by a firewall rule while the service listens",
     category: "connecting",
     severity: "critical",
-    evidence: ["capture", "host"],
+    evidence: ["capture", "host", "probe"],
+    requires: ["host"],
     summary:
       "SYNs are answered by RST although a socket listens on the port: a REJECT rule answers for the service.",
     cause:
@@ -164,6 +171,7 @@ const entries: CatalogueEntry[] = [
       "tcpdump -ni any 'host {clientIp} and tcp port {serverPort}'   # on the client: do SYN-ACKs arrive?",
     ],
     weight: 70,
+    explains: ["slow-handshake"],
   },
   {
     id: "slow-handshake",
@@ -269,7 +277,8 @@ const entries: CatalogueEntry[] = [
     title: "Nothing listens on the port clients use",
     category: "connecting",
     severity: "critical",
-    evidence: ["host", "capture"],
+    evidence: ["host", "capture", "probe"],
+    requires: ["host"],
     summary: "Clients try a port that has no LISTEN socket on this host.",
     cause:
       "The socket table has no listener for the port clients connect to, so the kernel refuses every connection. The service is stopped, crashed, or configured for another port or address.",
@@ -287,7 +296,8 @@ const entries: CatalogueEntry[] = [
     title: "Service listens on loopback only",
     category: "connecting",
     severity: "critical",
-    evidence: ["host"],
+    evidence: ["host", "capture", "probe"],
+    requires: ["host"],
     summary: "The service is bound to 127.0.0.1/::1, so connections from other hosts are refused.",
     cause:
       "The listening socket is bound to the loopback address. Local clients connect fine, remote clients reach the host but the kernel finds no socket for the external address and answers with RST.",
@@ -719,7 +729,7 @@ const entries: CatalogueEntry[] = [
       "ping -c 3 {serverIp}; ip neigh show {serverIp}",
     ],
     weight: 82,
-    explains: ["reset-by-client", "reset-by-server", "packet-loss"],
+    explains: ["reset-by-client", "reset-by-server", "packet-loss", "cwnd-limited-lossy-path"],
   },
   {
     id: "close-wait-leak",
@@ -836,7 +846,7 @@ const entries: CatalogueEntry[] = [
     title: "Connection-tracking table nearly full",
     category: "host",
     severity: "warning",
-    evidence: ["host", "capture"],
+    evidence: ["host"],
     summary:
       "conntrack entries are at or near nf_conntrack_max: once full, new connections are dropped silently.",
     cause:

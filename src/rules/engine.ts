@@ -278,8 +278,10 @@ export interface RuleListing {
   title: string;
   category: Category;
   severity: Severity;
-  /** Evidence kinds the catalogue says can produce it. */
+  /** Evidence kinds the catalogue says can take part in it. */
   evidence: CatalogueEntry["evidence"];
+  /** Evidence it cannot be produced without (absent: any kind of `evidence` alone is enough). */
+  requires?: CatalogueEntry["requires"];
   /** Registered rules producing this id, with what they read and their configurable thresholds. */
   rules: { id: string; needs: Rule["needs"]; thresholds: Record<string, number> }[];
 }
@@ -295,6 +297,7 @@ export function listRules(rules: Rule[] = allRules): RuleListing[] {
       category: entry.category,
       severity: entry.severity,
       evidence: entry.evidence,
+      ...(entry.requires ? { requires: entry.requires } : {}),
       rules: implementing.map((r) => ({
         id: r.id,
         needs: r.needs,

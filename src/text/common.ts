@@ -80,10 +80,25 @@ export function emptySnapshot(path: string, kind: string): HostSnapshot {
 /** Plain decimal integer (optionally signed), else undefined. */
 export function toInt(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
+  const d = shortDigits(s);
+  if (d >= 0) return d;
   const t = s.trim();
   if (!/^-?\d+$/.test(t)) return undefined;
   const n = Number(t);
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Value of a string of 1 to 15 ASCII digits (exact as a double), else -1. */
+function shortDigits(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 /** Decimal number (integer or fraction), else undefined. */
@@ -113,6 +128,11 @@ const SI: Record<string, number> = {
  * second) → bits per second. ss and tc scale by 1000.
  */
 export function parseRateBps(s: string): number | undefined {
+  // what ss prints today: plain bits per second ("4290370370bps")
+  if (s.endsWith("bps")) {
+    const d = shortDigits(s.slice(0, -3));
+    if (d >= 0) return d;
+  }
   const m = /^(\d+(?:\.\d+)?)([kKmMgGtT]?)(bps|bit|bit\/s|b\/s)?$/.exec(s.trim());
   if (!m) return undefined;
   return Math.round(Number(m[1]) * SI[m[2]]);
@@ -187,8 +207,15 @@ const STATES: Record<string, SocketState> = {
   NEWSYNRECV: "NEW-SYN-RECV",
 };
 
+/** The spellings ss prints, looked up as they are before any normalising. */
+const SS_STATES = new Map<string, SocketState>(
+  Object.values(STATES).map((v): [string, SocketState] => [v, v]),
+);
+
 /** Any spelling of a TCP state (ss, netstat, BSD, ss state filter) → SocketState, else undefined. */
 export function socketState(s: string): SocketState | undefined {
+  const exact = SS_STATES.get(s);
+  if (exact !== undefined) return exact;
   const k = s.toUpperCase().replace(/[-_ ]/g, "");
   return Object.hasOwn(STATES, k) ? STATES[k] : undefined;
 }
@@ -231,6 +258,8 @@ const SERVICES: Record<string, number> = {
 /** Port text → number; "*" → 0; a known service name → its port; else undefined. */
 export function portNumber(s: string): number | undefined {
   if (s === "*" || s === "") return 0;
+  const d = shortDigits(s);
+  if (d >= 0) return d <= 65535 ? d : undefined;
   if (/^\d+$/.test(s)) {
     const n = Number(s);
     return n <= 65535 ? n : undefined;
@@ -297,17 +326,59 @@ export function splitHostPort(s: string): { ip: string; port: number; named?: bo
   const port = portNumber(portText);
   if (port === undefined) return undefined;
   if (host === "*" || host === "") host = "0.0.0.0";
-  const ip = canonicalIp(host);
-  if (isIpText(ip)) return { ip, port };
-  // ss/netstat without -n print host names; keep them rather than lose the socket
-  if (/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) && /[A-Za-z]/.test(host))
-    return { ip: host, port, named: true };
+  const known = hostCache.get(host);
+  const h = known ?? readHost(host);
+  if (known === undefined) {
+    // bounded: a table with more distinct addresses only loses the cache's speed, never a result
+    if (hostCache.size >= HOST_CACHE_SIZE) hostCache.clear();
+    hostCache.set(host, h);
+  }
+  if (h.kind === "ip") return { ip: h.ip, port };
+  if (h.kind === "named") return { ip: host, port, named: true };
   return undefined;
+}
+
+type HostText = { kind: "ip"; ip: string } | { kind: "named" } | { kind: "bad" };
+
+/**
+ * Host part of splitHostPort → what it is. Cached: an IPv6 address costs a parse and a format,
+ * and a socket table repeats the same few local addresses on every line.
+ */
+const hostCache = new Map<string, HostText>();
+const HOST_CACHE_SIZE = 4096;
+
+function readHost(host: string): HostText {
+  const ip = canonicalIp(host);
+  if (isIpText(ip)) return { kind: "ip", ip };
+  // ss/netstat without -n print host names; keep them rather than lose the socket
+  if (/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) && /[A-Za-z]/.test(host)) return { kind: "named" };
+  return { kind: "bad" };
 }
 
 function isIpText(s: string): boolean {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) return true;
   return s.includes(":") && ipaddr.IPv6.isValid(s);
+}
+
+/** Whitespace as a regular expression's \s sees it. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)));
+}
+
+/**
+ * Cheap necessary condition for commandOf's pattern, so the lines of a 100k-line table are not
+ * each run through it: the first word starts with "[" or "$", or ends with a prompt character.
+ */
+function mayBePrompt(line: string): boolean {
+  const n = line.length;
+  let i = 0;
+  while (i < n && isSpace(line.charCodeAt(i))) i++;
+  if (i === n) return false;
+  const first = line.charCodeAt(i);
+  if (first === 91 || first === 36) return true; // [ $
+  while (i < n && !isSpace(line.charCodeAt(i))) i++;
+  const last = line.charCodeAt(i - 1);
+  return last === 36 || last === 35 || last === 37 || last === 62; // $ # % >
 }
 
 /**
@@ -317,6 +388,7 @@ function isIpText(s: string): boolean {
  * "#" (nstat's "#kernel", comments) are not mistaken for commands.
  */
 export function commandOf(line: string): string | undefined {
+  if (!mayBePrompt(line)) return undefined;
   const m = /^\s*(?:(?:\[[^\]]{1,80}\]|\S*)[$#%>]\s+|\$)(.*)$/.exec(line);
   if (!m) return undefined;
   const cmd = m[1].replace(/^(sudo|doas)\s+(-\S+\s+)*/, "").trim();

@@ -13,7 +13,6 @@ import {
   splitHostPort,
   splitLines,
   toInt,
-  tokens,
   toNum,
   Warnings,
 } from "./common.js";
@@ -227,14 +226,96 @@ function parseUsers(tok: string, from: number): { name: string; pid: number; fd:
   return out;
 }
 
-/** skmem:(r0,rb131072,...) fields kept (current ss) and the four of the old mem:(r,w,f,t) form. */
-const SKMEM_FIELDS = new Set(["r", "rb", "t", "tb", "f", "w", "o", "bl", "d"]);
-const LEGACY_MEM_FIELDS = new Set(["r", "w", "f", "t"]);
+/**
+ * Names looked up by position in a line, so the 40 tokens of a socket line are never cut out as
+ * strings just to be found in a map. Keyed by a cheap hash, confirmed by comparing the text.
+ */
+class NameTable<T> {
+  private readonly slots = new Map<number, NameSlot<T>>();
+
+  /** Later entries replace earlier ones of the same name. */
+  constructor(entries: [string, T][]) {
+    for (const [name, value] of entries) {
+      const h = NameTable.hash(name, 0, name.length);
+      let slot = this.slots.get(h);
+      while (slot !== undefined && slot.name !== name) slot = slot.next;
+      if (slot !== undefined) slot.value = value;
+      else this.slots.set(h, { name, value, next: this.slots.get(h) });
+    }
+  }
+
+  static hash(s: string, a: number, b: number): number {
+    const n = b - a;
+    if (n <= 0) return 0;
+    const mid = s.charCodeAt(a + (n >> 1));
+    const second = n > 1 ? s.charCodeAt(a + 1) : 0;
+    return ((((n * 31 + s.charCodeAt(a)) * 31 + second) * 31 + mid) * 31 + s.charCodeAt(b - 1)) & 0x3fffffff;
+  }
+
+  /** The value named by s[a, b), else undefined. */
+  get(s: string, a: number, b: number): T | undefined {
+    const n = b - a;
+    for (let slot = this.slots.get(NameTable.hash(s, a, b)); slot !== undefined; slot = slot.next) {
+      const name = slot.name;
+      if (name.length !== n) continue;
+      let i = 0;
+      while (i < n && name.charCodeAt(i) === s.charCodeAt(a + i)) i++;
+      if (i === n) return slot.value;
+    }
+    return undefined;
+  }
+}
+
+interface NameSlot<T> {
+  name: string;
+  value: T;
+  next: NameSlot<T> | undefined;
+}
+
+/** skmem:(r0,rb131072,...) fields kept (current ss); the old mem:(r,w,f,t) form has four of them. */
+const SKMEM_FIELDS = new NameTable<keyof SkMem>(
+  (["r", "rb", "t", "tb", "f", "w", "o", "bl", "d"] as const).map((n): [string, keyof SkMem] => [n, n]),
+);
+
+/** mem[field] = v with a store per field (see setInfoNumber). */
+function setSkmem(mem: SkMem, field: keyof SkMem, v: number, legacy: boolean): void {
+  switch (field) {
+    case "r":
+      mem.r = v;
+      return;
+    case "w":
+      mem.w = v;
+      return;
+    case "f":
+      mem.f = v;
+      return;
+    case "t":
+      mem.t = v;
+      return;
+  }
+  // old `ss -m`: mem:(r<rmem_alloc>,w<wmem_queued>,f<fwd_alloc>,t<wmem_alloc>)
+  if (legacy) return;
+  switch (field) {
+    case "rb":
+      mem.rb = v;
+      return;
+    case "tb":
+      mem.tb = v;
+      return;
+    case "o":
+      mem.o = v;
+      return;
+    case "bl":
+      mem.bl = v;
+      return;
+    case "d":
+      mem.d = v;
+      return;
+  }
+}
 
 /** Reads "name<digits>" parts, comma-separated, of t[from, to) into mem. */
 function parseSkmem(t: string, from: number, to: number, legacy: boolean, mem: SkMem): void {
-  // old `ss -m`: mem:(r<rmem_alloc>,w<wmem_queued>,f<fwd_alloc>,t<wmem_alloc>)
-  const fields = legacy ? LEGACY_MEM_FIELDS : SKMEM_FIELDS;
   let a = from;
   while (a <= to) {
     let b = t.indexOf(",", a);
@@ -245,24 +326,16 @@ function parseSkmem(t: string, from: number, to: number, legacy: boolean, mem: S
       if (c < 97 || c > 122) break;
       i++;
     }
-    let name: string | undefined;
-    let value: number | undefined;
-    if (i > a && i < b) {
-      const d = digitsAt(t, i, b);
-      if (d >= 0) {
-        name = t.slice(a, i);
-        value = d;
-      }
-    }
-    if (name === undefined) {
+    const d = i > a && i < b ? digitsAt(t, i, b) : -1;
+    if (d >= 0) {
+      const field = SKMEM_FIELDS.get(t, a, i);
+      if (field !== undefined) setSkmem(mem, field, d, legacy);
+    } else {
       // unusual spelling (spaces, long numbers): the general form
       const m = /^([a-z]+)(\d+)$/.exec(t.slice(a, b).trim());
-      if (m) {
-        name = m[1];
-        value = Number(m[2]);
-      }
+      const field = m ? SKMEM_FIELDS.get(m[1], 0, m[1].length) : undefined;
+      if (m && field !== undefined) setSkmem(mem, field, Number(m[2]), legacy);
     }
-    if (name !== undefined && value !== undefined && fields.has(name)) mem[name as keyof SkMem] = value;
     a = b + 1;
   }
 }
@@ -282,32 +355,35 @@ type Word =
   | { kind: "ignore" }
   | { kind: "app_limited" }
   | { kind: "flag"; flag: "ts" | "sack" | "ecn" }
-  | { kind: "cc" }
+  | { kind: "cc"; name: string }
   | { kind: "rate"; field: NumField };
 
 /** What the key of a "key:value" token means. */
 type Key =
   | { kind: "users" | "timer" | "skmem" | "mem" | "uid" | "ino" | "rtt" | "wscale" | "retrans" | "rate" }
-  | { kind: "ignore"; cc: boolean }
+  | { kind: "ignore"; name: string; cc: boolean }
   | { kind: "ms"; field: NumField }
   | { kind: "num"; field: NumField };
 
-/** Every bare word in one map, so a token costs one lookup (earlier entries lose to later ones). */
-const WORDS = new Map<string, Word>([
+/** Every bare word in one table, so a token costs one lookup (earlier entries lose to later ones). */
+const WORDS = new NameTable<Word>([
   ...[...INFO_RATE_NEXT].map(([w, field]): [string, Word] => [w, { kind: "rate", field }]),
-  ...[...CC_NAMES].map((w): [string, Word] => [w, { kind: "cc" }]),
+  ...[...CC_NAMES].map((w): [string, Word] => [w, { kind: "cc", name: w }]),
   ...(["ts", "sack", "ecn"] as const).map((flag): [string, Word] => [flag, { kind: "flag", flag }]),
-  ...[...IGNORED_FLAGS].map((w): [string, Word] => [w, { kind: w === "app_limited" ? "app_limited" : "ignore" }]),
+  ...[...IGNORED_FLAGS].map((w): [string, Word] => [
+    w,
+    { kind: w === "app_limited" ? "app_limited" : "ignore" },
+  ]),
 ]);
 
-/** Every known key in one map, so a key:value token costs one lookup. */
-const KEYS = new Map<string, Key>([
+/** Every known key in one table, so a key:value token costs one lookup. */
+const KEYS = new NameTable<Key>([
   ...[...INFO_NUM].map(([k, field]): [string, Key] => [k, { kind: "num", field }]),
   ...[...INFO_MS].map(([k, field]): [string, Key] => [k, { kind: "ms", field }]),
   ...(["rtt", "wscale", "retrans", "rate"] as const).map((k): [string, Key] => [k, { kind: k }]),
   ...[...IGNORED_KEYS].map((k): [string, Key] => [
     k,
-    { kind: "ignore", cc: k === "bbr" || k === "dctcp" || k === "vegas" },
+    { kind: "ignore", name: k, cc: k === "bbr" || k === "dctcp" || k === "vegas" },
   ]),
   ...(["users", "timer", "skmem", "mem", "uid", "ino"] as const).map((k): [string, Key] => [k, { kind: k }]),
 ]);
@@ -322,71 +398,182 @@ function indexIn(t: string, ch: string, from: number, to: number): number {
   return i < 0 || i > to ? to : i;
 }
 
+/** First index at or after `from` that is not a space or tab (the separators tokens() knows). */
+function skipBlanks(line: string, from: number, end: number): number {
+  let i = from;
+  while (i < end) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9) break;
+    i++;
+  }
+  return i;
+}
+
 /**
- * Reads the tokens toks[from..] (after the address columns, or of a continuation line) into the
- * socket. One map lookup per token decides what it is; values are read in place.
+ * End of the token starting at `from`, delimited as tokens() does: blanks inside (...) or "..."
+ * do not end it.
  */
-function readExtras(toks: string[], from: number, sock: SocketEntry, st: ExtraState): void {
+function tokenEnd(line: string, from: number, end: number): number {
+  let depth = 0;
+  let quote = false;
+  for (let i = from; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (quote) {
+      if (c === 34) quote = false;
+      continue;
+    }
+    if (c === 32 || c === 9) {
+      if (depth === 0) return i;
+      continue;
+    }
+    if (c === 34) quote = true;
+    else if (c === 40) depth++;
+    else if (c === 41 && depth > 0) depth--;
+  }
+  return end;
+}
+
+/**
+ * Finds token ends in one line as tokens() would, with the string search builtins: a token ends
+ * at the next space unless a "(", '"' or tab comes first, and only then are characters scanned.
+ * One per parse, reset per line.
+ */
+class TokenScanner {
+  private line = "";
+  private end = 0;
+  private paren = -1;
+  private quote = -1;
+  private tab = -1;
+
+  reset(line: string, end: number): void {
+    this.line = line;
+    this.end = end;
+    this.paren = -1;
+    this.quote = -1;
+    this.tab = -1;
+  }
+
+  /** End of the token starting at `a` (a non-blank). */
+  tokenEnd(a: number): number {
+    const { line, end } = this;
+    if (this.paren < a) this.paren = indexIn(line, "(", a, end);
+    if (this.quote < a) this.quote = indexIn(line, '"', a, end);
+    if (this.tab < a) this.tab = indexIn(line, "\t", a, end);
+    const space = indexIn(line, " ", a, end);
+    if (this.tab < space && this.tab < this.paren && this.tab < this.quote) return this.tab;
+    if (this.paren >= space && this.quote >= space) return space;
+    if (this.paren < this.quote && this.tab > this.paren) {
+      // the usual "key:(a,b,c)": ends at its ")" when nothing is nested inside
+      const close = indexIn(line, ")", this.paren, end);
+      if (
+        close < end &&
+        close < this.quote &&
+        close < this.tab &&
+        indexIn(line, "(", this.paren + 1, close) === close
+      ) {
+        const after = close + 1;
+        if (after === end || line.charCodeAt(after) === 32) return after;
+      }
+    }
+    return tokenEnd(line, a, end);
+  }
+}
+
+/** Same result as parseRateBps(line.slice(a, b)); "<digits>bps", what ss prints, read in place. */
+function rateAt(line: string, a: number, b: number): number | undefined {
+  if (b - a > 3 && line.startsWith("bps", b - 3)) {
+    const d = digitsAt(line, a, b - 3);
+    if (d >= 0) return d;
+  }
+  return parseRateBps(line.slice(a, b));
+}
+
+/**
+ * Reads the tokens of line[pos, end) (after the address columns, or a continuation line) into the
+ * socket. One table lookup per token decides what it is; values are read in place. `scan` is
+ * reset to this line by the caller.
+ */
+function readExtras(
+  line: string,
+  pos: number,
+  end: number,
+  sock: SocketEntry,
+  st: ExtraState,
+  scan: TokenScanner,
+): void {
   const info: TcpInfo = sock.info ?? {};
   let infoSeen = false;
-  for (let i = from; i < toks.length; i++) {
-    const t = toks[i];
-    const colon = t.indexOf(":");
-    if (colon < 0) {
-      const w = WORDS.get(t);
+  let a = skipBlanks(line, pos, end);
+  while (a < end) {
+    const b = scan.tokenEnd(a);
+    // the next token, needed by "send 96.5Mbps" and "<cc> wscale:..."
+    const na = skipBlanks(line, b, end);
+    const colon = indexIn(line, ":", a, b);
+    if (colon === b) {
+      const w = WORDS.get(line, a, b);
       if (w !== undefined) {
-        if (w.kind === "ignore") continue;
+        if (w.kind === "ignore") {
+          a = na;
+          continue;
+        }
         if (w.kind === "app_limited") {
           info.appLimited = true;
           infoSeen = true;
+          a = na;
           continue;
         }
         if (w.kind === "flag") {
           info[w.flag] = true;
           infoSeen = true;
+          a = na;
           continue;
         }
         if (w.kind === "cc") {
-          info.cc = t;
+          info.cc = w.name;
           infoSeen = true;
+          a = na;
           continue;
         }
-        if (i + 1 < toks.length) {
-          const v = parseRateBps(toks[i + 1]);
+        if (na < end) {
+          const nb = scan.tokenEnd(na);
+          const v = rateAt(line, na, nb);
           if (v !== undefined) {
-            info[w.field] = v;
+            setInfoNumber(info, w.field, v);
             infoSeen = true;
-            i++;
+            a = skipBlanks(line, nb, end);
             continue;
           }
         }
       }
     }
-    if (colon <= 0) {
+    if (colon === b || colon === a) {
       // unknown bare word: a congestion control module we do not list prints the same way
+      const t = line.slice(a, b);
       if (
+        colon === b &&
         /^[a-z][a-z0-9_]*$/.test(t) &&
         info.cc === undefined &&
-        i + 1 < toks.length &&
-        toks[i + 1].startsWith("wscale:")
+        na < end &&
+        line.startsWith("wscale:", na)
       ) {
         info.cc = t;
         infoSeen = true;
       } else st.unknown.add(t);
+      a = na;
       continue;
     }
-    const key = t.slice(0, colon);
-    const k = KEYS.get(key);
+    const k = KEYS.get(line, a, colon);
     const at = colon + 1;
-    const end = t.length;
     if (k === undefined) {
       infoSeen = true;
-      st.unknown.add(key);
+      st.unknown.add(line.slice(a, colon));
+      a = na;
       continue;
     }
+    a = na;
     switch (k.kind) {
       case "users": {
-        const procs = parseUsers(t, at);
+        const procs = parseUsers(line.slice(at, b), 0);
         if (procs.length) sock.processes = sock.processes ? sock.processes.concat(procs) : procs;
         continue;
       }
@@ -394,20 +581,19 @@ function readExtras(toks: string[], from: number, sock: SocketEntry, st: ExtraSt
       case "skmem":
       case "mem": {
         // the value in parentheses: one "(" and one ")" around it are dropped
-        const a = t.charCodeAt(at) === 40 ? at + 1 : at;
-        const b = end > a && t.charCodeAt(end - 1) === 41 ? end - 1 : end;
-        if (k.kind === "timer") sock.timer = parseTimer(t.slice(a, b));
+        const va = line.charCodeAt(at) === 40 && at < b ? at + 1 : at;
+        const vb = b > va && line.charCodeAt(b - 1) === 41 ? b - 1 : b;
+        if (k.kind === "timer") sock.timer = parseTimer(line.slice(va, vb));
         else {
           const mem: SkMem = {};
-          parseSkmem(t, a, b, k.kind === "mem", mem);
+          parseSkmem(line, va, vb, k.kind === "mem", mem);
           sock.skmem = mem;
         }
         continue;
       }
       case "uid":
       case "ino": {
-        const d = digitsAt(t, at, end);
-        const v = d >= 0 ? d : toInt(t.slice(at));
+        const v = intAt(line, at, b);
         if (v !== undefined) {
           if (k.kind === "uid") sock.uid = v;
           else sock.inode = v;
@@ -415,26 +601,26 @@ function readExtras(toks: string[], from: number, sock: SocketEntry, st: ExtraSt
         continue;
       }
       case "ignore":
-        if (k.cc && info.cc === undefined) info.cc = key;
+        if (k.cc && info.cc === undefined) info.cc = k.name;
         continue;
     }
     infoSeen = true;
     switch (k.kind) {
       case "num": {
-        const d = digitsAt(t, at, end);
-        if (d >= 0) info[k.field] = d;
+        const d = digitsAt(line, at, b);
+        if (d >= 0) setInfoNumber(info, k.field, d);
         else {
-          const val = t.slice(at);
+          const val = line.slice(at, b);
           const v = toNum(val) ?? looseCount(val);
-          if (v !== undefined) info[k.field] = v;
+          if (v !== undefined) setInfoNumber(info, k.field, v);
         }
         break;
       }
       case "rtt": {
         // "a/b" read as split("/") would: b stops at a further "/"
-        const slash = indexIn(t, "/", at, end);
-        const rtt = numberAt(t, at, slash);
-        const rttvar = slash < end ? numberAt(t, slash + 1, indexIn(t, "/", slash + 1, end)) : undefined;
+        const slash = indexIn(line, "/", at, b);
+        const rtt = numberAt(line, at, slash);
+        const rttvar = slash < b ? numberAt(line, slash + 1, indexIn(line, "/", slash + 1, b)) : undefined;
         if (rtt !== undefined) info.rtt = rtt;
         if (rttvar !== undefined) info.rttvar = rttvar;
         break;
@@ -442,32 +628,164 @@ function readExtras(toks: string[], from: number, sock: SocketEntry, st: ExtraSt
       case "wscale":
       case "retrans": {
         const sep = k.kind === "wscale" ? "," : "/";
-        const cut = indexIn(t, sep, at, end);
-        const a = intAt(t, at, cut);
-        const b = cut < end ? intAt(t, cut + 1, indexIn(t, sep, cut + 1, end)) : undefined;
+        const cut = indexIn(line, sep, at, b);
+        const first = intAt(line, at, cut);
+        const second = cut < b ? intAt(line, cut + 1, indexIn(line, sep, cut + 1, b)) : undefined;
         if (k.kind === "wscale") {
-          if (a !== undefined) info.wscaleSnd = a;
-          if (b !== undefined) info.wscaleRcv = b;
+          if (first !== undefined) info.wscaleSnd = first;
+          if (second !== undefined) info.wscaleRcv = second;
         } else {
-          if (a !== undefined) info.retrans = a;
-          if (b !== undefined) info.retransTotal = b;
+          if (first !== undefined) info.retrans = first;
+          if (second !== undefined) info.retransTotal = second;
         }
         break;
       }
       case "rate": {
         // not printed by ss; hand-written examples use it for the achieved rate
-        const v = parseRateBps(t.slice(at));
+        const v = rateAt(line, at, b);
         if (v !== undefined) info.deliveryRateBps = v;
         break;
       }
       case "ms": {
-        const v = parseDurationMs(t.slice(at, indexIn(t, "(", at, end)));
-        if (v !== undefined) info[k.field] = v;
+        // "rwnd_limited:28ms(3.0%)": the share in parentheses is not kept
+        const v = parseDurationMs(line.slice(at, b).replace(/\(.*$/, ""));
+        if (v !== undefined) setInfoNumber(info, k.field, v);
         break;
       }
     }
   }
   if (infoSeen || sock.info) sock.info = info;
+}
+
+/**
+ * info[field] = v with a store per field: one store site seeing forty names would be slow on a
+ * table of 100k sockets.
+ */
+function setInfoNumber(info: TcpInfo, field: NumField, v: number): void {
+  switch (field) {
+    case "rto":
+      info.rto = v;
+      return;
+    case "ato":
+      info.ato = v;
+      return;
+    case "mss":
+      info.mss = v;
+      return;
+    case "pmtu":
+      info.pmtu = v;
+      return;
+    case "rcvmss":
+      info.rcvmss = v;
+      return;
+    case "advmss":
+      info.advmss = v;
+      return;
+    case "cwnd":
+      info.cwnd = v;
+      return;
+    case "ssthresh":
+      info.ssthresh = v;
+      return;
+    case "bytesSent":
+      info.bytesSent = v;
+      return;
+    case "bytesRetrans":
+      info.bytesRetrans = v;
+      return;
+    case "bytesAcked":
+      info.bytesAcked = v;
+      return;
+    case "bytesReceived":
+      info.bytesReceived = v;
+      return;
+    case "segsOut":
+      info.segsOut = v;
+      return;
+    case "segsIn":
+      info.segsIn = v;
+      return;
+    case "dataSegsOut":
+      info.dataSegsOut = v;
+      return;
+    case "dataSegsIn":
+      info.dataSegsIn = v;
+      return;
+    case "delivered":
+      info.delivered = v;
+      return;
+    case "lastsnd":
+      info.lastsnd = v;
+      return;
+    case "lastrcv":
+      info.lastrcv = v;
+      return;
+    case "lastack":
+      info.lastack = v;
+      return;
+    case "unacked":
+      info.unacked = v;
+      return;
+    case "lost":
+      info.lost = v;
+      return;
+    case "sacked":
+      info.sacked = v;
+      return;
+    case "dsack":
+      info.dsack = v;
+      return;
+    case "reordering":
+      info.reordering = v;
+      return;
+    case "reordSeen":
+      info.reordSeen = v;
+      return;
+    case "rcvRtt":
+      info.rcvRtt = v;
+      return;
+    case "rcvSpace":
+      info.rcvSpace = v;
+      return;
+    case "rcvSsthresh":
+      info.rcvSsthresh = v;
+      return;
+    case "minrtt":
+      info.minrtt = v;
+      return;
+    case "notsent":
+      info.notsent = v;
+      return;
+    case "sndWnd":
+      info.sndWnd = v;
+      return;
+    case "rcvWnd":
+      info.rcvWnd = v;
+      return;
+    case "backoff":
+      info.backoff = v;
+      return;
+    case "busyMs":
+      info.busyMs = v;
+      return;
+    case "rwndLimitedMs":
+      info.rwndLimitedMs = v;
+      return;
+    case "sndbufLimitedMs":
+      info.sndbufLimitedMs = v;
+      return;
+    case "sendBps":
+      info.sendBps = v;
+      return;
+    case "pacingRateBps":
+      info.pacingRateBps = v;
+      return;
+    case "deliveryRateBps":
+      info.deliveryRateBps = v;
+      return;
+    default:
+      info[field] = v;
+  }
 }
 
 /** Same result as toInt(t.slice(from, to)). */
@@ -494,6 +812,9 @@ export function stateFromName(path: string): SocketState | undefined {
   const m = /state[-_. ]([a-z0-9-]+?)(?:\.[a-z]+)?$/i.exec(path);
   return m ? socketState(m[1]) : undefined;
 }
+
+/** First letters of the header (Netid, State, Recv-Q) and `ss -s` lines (Total, TCP, Transport, RAW, UDP, INET, FRAG). */
+const HEADER_LEADS = "NSRTUIF";
 
 const SUMMARY_TCP = /^TCP:\s+(\d+)\s*\((.*)\)/;
 
@@ -526,6 +847,7 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
   const sockets: SocketEntry[] = [];
   const have = { processes: false, info: false, memory: false, timers: false };
   const extra: ExtraState = { unknown: new Set() };
+  const scan = new TokenScanner();
   let summary: SocketSummary | undefined;
   const baseHint = opts.stateHint ?? stateFromName(path);
   let stateHint: SocketState | undefined = baseHint;
@@ -572,32 +894,46 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
 
     // continuation line: tcp_info / skmem below the socket line
     if ((raw[0] === " " || raw[0] === "\t") && last && !/^\s*(Netid\s+)?(State\s+)?Recv-Q/.test(raw)) {
-      readExtras(tokens(trimmed), 0, last, extra);
+      scan.reset(trimmed, trimmed.length);
+      readExtras(trimmed, 0, trimmed.length, last, extra, scan);
       continue;
     }
 
-    if (/^(Netid\s+)?(State\s+)?Recv-Q\s+Send-Q/.test(trimmed)) {
-      last = undefined;
-      table = true;
-      continue;
+    // header and `ss -s` lines start with one of these: ESTAB, LISTEN, CLOSE-WAIT... lines skip them
+    if (HEADER_LEADS.includes(trimmed[0])) {
+      if (/^(Netid\s+)?(State\s+)?Recv-Q\s+Send-Q/.test(trimmed)) {
+        last = undefined;
+        table = true;
+        continue;
+      }
+      const total = /^Total:\s+(\d+)/.exec(trimmed);
+      if (total) {
+        summary = summary ?? {};
+        if (summary.total === undefined) summary.total = Number(total[1]);
+        continue;
+      }
+      const tcpLine = SUMMARY_TCP.exec(trimmed);
+      if (tcpLine) {
+        summary = summary ?? {};
+        summary.total = Number(tcpLine[1]);
+        parseSummaryParts(tcpLine[2], summary);
+        summary.source = sourceRef(path, lineNo, raw);
+        continue;
+      }
+      if (isSummaryTableLine(trimmed)) continue;
     }
-    const total = /^Total:\s+(\d+)/.exec(trimmed);
-    if (total) {
-      summary = summary ?? {};
-      if (summary.total === undefined) summary.total = Number(total[1]);
-      continue;
-    }
-    const tcpLine = SUMMARY_TCP.exec(trimmed);
-    if (tcpLine) {
-      summary = summary ?? {};
-      summary.total = Number(tcpLine[1]);
-      parseSummaryParts(tcpLine[2], summary);
-      summary.source = sourceRef(path, lineNo, raw);
-      continue;
-    }
-    if (isSummaryTableLine(trimmed)) continue;
 
-    const toks = tokens(trimmed);
+    // the leading columns: [Netid] [State] Recv-Q Send-Q Local Peer; the rest is read in place
+    const end = trimmed.length;
+    const toks: string[] = [];
+    const ends: number[] = [];
+    scan.reset(trimmed, end);
+    for (let pos = 0; toks.length < 6 && pos < end; ) {
+      const b = scan.tokenEnd(pos);
+      toks.push(trimmed.slice(pos, b));
+      ends.push(b);
+      pos = skipBlanks(trimmed, b, end);
+    }
     let idx = 0;
     if (NETIDS.has(toks[0])) {
       if (toks[0] !== "tcp" && toks[0] !== "mptcp" && toks[0] !== "tcp6") {
@@ -636,7 +972,7 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
       peerPort: peer.port,
       source: sourceRef(path, lineNo, trimmed),
     };
-    readExtras(toks, idx + 4, sock, extra);
+    readExtras(trimmed, ends[idx + 3], end, sock, extra, scan);
     sockets.push(sock);
     last = sock;
   }

@@ -57,6 +57,18 @@ describe("catalogue", () => {
     }
   });
 
+  it("says a capture alone can produce an id exactly when a capture rule produces it", () => {
+    for (const id of diagnosisIds) {
+      const e = catalogue[id];
+      for (const kind of e.requires ?? []) assert.ok(e.evidence.includes(kind), `${id} requires ${kind}`);
+      const alone = e.evidence.includes("capture") && (e.requires ?? []).every((k) => k === "capture");
+      const produced = captureRules.some(
+        (r) => r.id === id || ((r as DocumentedRule).produces ?? []).includes(id),
+      );
+      assert.equal(alone, produced, `${id}: the catalogue says a capture alone ${alone ? "can" : "cannot"} produce it`);
+    }
+  });
+
   it("makeFinding fills defaults and placeholders, and refuses unknown ids", () => {
     const f = makeFinding("connect-refused", {
       vars: { server: "192.0.2.7:443", serverIp: "192.0.2.7", serverPort: 443 },

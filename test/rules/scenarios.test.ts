@@ -33,12 +33,7 @@ const scenariosDir = join(fixturesDir, "scenarios");
  * Cases the capture rules do not get right yet, with the reason; they run as todo (reported, not
  * failing) until the rule is fixed — then the entry goes.
  */
-const KNOWN_RULE_GAPS: Record<string, string> = {
-  "dead-peer-transfer [capture.pcap]":
-    "dead-peer's retransmission branch needs a RST from the sender (close.firstRst); Linux aborts on tcp_retries2 without sending one, so the capture ends with RTO retransmissions of one segment at doubling intervals and silence; packet-loss is raised instead",
-  "handshake-incomplete [capture.pcap]":
-    "slow-handshake counts the half-open attempt as answered after SYN retries (synCount 4, SYN-ACK seen) although no final ACK ever came",
-};
+const KNOWN_RULE_GAPS: Record<string, string> = {};
 
 function readTruth(dir: string): Truth {
   return JSON.parse(readFileSync(join(dir, "truth.json"), "utf8")) as Truth;
@@ -180,8 +175,12 @@ function captureSources(): Source[] {
   return out;
 }
 
-/** Ids a catalogue entry says a capture can produce. */
-const captureSideIds = diagnosisIds.filter((id) => catalogue[id].evidence.includes("capture"));
+/** Ids a catalogue entry says a capture can produce on its own (no other evidence required). */
+const captureSideIds = diagnosisIds.filter(
+  (id) =>
+    catalogue[id].evidence.includes("capture") &&
+    (catalogue[id].requires ?? []).every((kind) => kind === "capture"),
+);
 
 /** Ids the scenario fixtures are built to produce (top/include of their truth.json). */
 function idsMeantByScenarios(): Map<string, string[]> {

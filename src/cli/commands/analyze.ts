@@ -5,7 +5,7 @@ import { renderHuman } from "../../report/human.js";
 import { reportJson } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
-import { useColor, warn } from "../output.js";
+import { checkOutputFile, hintStdin, useColor, warn } from "../output.js";
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -16,7 +16,9 @@ export interface AnalyzeOptions {
 }
 
 export default async function analyze(inputs: string[], opts: AnalyzeOptions): Promise<number> {
+  hintStdin(inputs);
   const config = await loadConfig(opts.config);
+  if (opts.html) await checkOutputFile("--html", opts.html);
   // The HTML report's per-packet series are collected while the packets stream (only when asked).
   const series = opts.html ? new (await import("../../report/series.js")).SeriesCollector() : undefined;
   const ev = await loadEvidence(inputs, { onPacket: series?.onPacket });

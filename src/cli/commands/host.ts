@@ -7,7 +7,7 @@ import { reportJson } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
 import { UserError } from "../errors.js";
-import { useColor, warn } from "../output.js";
+import { checkOutputFile, useColor, warn } from "../output.js";
 
 export interface HostOptions {
   json?: boolean;
@@ -32,6 +32,7 @@ export default async function host(opts: HostOptions = {}): Promise<number> {
     );
   }
   const config = await loadConfig(opts.config);
+  if (opts.html) await checkOutputFile("--html", opts.html);
   const interval = parseSeconds(opts.interval, "interval", config.interval ?? 1);
   if (!opts.json && process.stderr.isTTY)
     process.stderr.write(`tcpdoctor: sampling this host for ${interval} s…\r`);

@@ -3,9 +3,10 @@ import { TcpAnalyzer } from "../../core/tcp/analyzer.js";
 import { streamPackets } from "../../io/evidence.js";
 import { packetJson, packetLine } from "../../report/packets.js";
 import { EXIT_OK } from "../errors.js";
-import { BufferedWriter, warn } from "../output.js";
+import { BufferedWriter, hintStdin, warn } from "../output.js";
 
 export default async function packets(input: string, opts: { json?: boolean }): Promise<number> {
+  hintStdin([input]);
   const analyzer = new TcpAnalyzer();
   const out = new BufferedWriter();
   const format = opts.json ? packetJson : packetLine;

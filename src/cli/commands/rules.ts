@@ -15,7 +15,8 @@ export default async function rules(opts: {
 }): Promise<number> {
   if (opts.prometheus) {
     const thresholds = thresholdsOf(await loadConfig(opts.config));
-    if (opts.json) process.stdout.write(`${JSON.stringify({ groups: prometheusRuleGroups({ thresholds }) }, null, 2)}\n`);
+    if (opts.json)
+      process.stdout.write(`${JSON.stringify({ groups: prometheusRuleGroups({ thresholds }) }, null, 2)}\n`);
     else process.stdout.write(prometheusRulesYaml({ thresholds }));
     return EXIT_OK;
   }

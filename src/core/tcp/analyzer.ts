@@ -69,6 +69,11 @@ function after(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
 }
 
+/** An elapsed time is under a limit; like tshark (unsigned arithmetic), never when time ran backwards. */
+function within(elapsed: number, limit: number): boolean {
+  return elapsed >= 0 && elapsed < limit;
+}
+
 /**
  * Numeric state of the live connections as parallel typed arrays. Connection slot `s` owns the
  * per-connection entries at `s` and the per-direction entries at 2s (endpoint A sending) and 2s+1
@@ -405,7 +410,12 @@ export class TcpAnalyzer {
     const ip = pkt.ip;
     if (tcp !== undefined && ip !== undefined) return this.analyze(pkt, now);
     const inner = pkt.icmp?.inner;
-    if (inner !== undefined && inner.protocol === 6 && inner.srcPort !== undefined && inner.dstPort !== undefined) {
+    if (
+      inner !== undefined &&
+      inner.protocol === 6 &&
+      inner.srcPort !== undefined &&
+      inner.dstPort !== undefined
+    ) {
       return this.quoted(pkt, now);
     }
     return undefined;
@@ -480,7 +490,7 @@ export class TcpAnalyzer {
           st.winScale[rev] = SCALE_NONE;
         }
       } else if ((flags & ACK) === 0 || st.winScale[rev] !== SCALE_NONE) {
-        st.winScale[fwd] = shift > 14 ? 14 : shift;
+        st.winScale[fwd] = Math.min(shift, 14);
       }
     } else if (st.winScale[fwd] > 0) {
       win = win * (1 << st.winScale[fwd]);
@@ -500,7 +510,6 @@ export class TcpAnalyzer {
     }
     // tshark matches the acknowledgment field even when the ACK bit is clear (e.g. on a bare RST).
     const sentAt = this.acknowledged(conv, !fromA, rev, ack);
-    const ackRttNs = sentAt >= 0 ? now - sentAt : -1;
 
     if ((flags & FIN) !== 0) st.bits[fwd] |= FIN_SEEN;
     if ((flags & RST) !== 0) conv.rstSeen = true;
@@ -521,7 +530,8 @@ export class TcpAnalyzer {
       fromClient: fromA === conv.aIsClient,
     };
     if ((bits & A_DUPLICATE_ACK) !== 0) out.dupAckNum = st.dupAcks[fwd];
-    if (ackRttNs >= 0) out.ackRtt = ackRttNs / 1e9;
+    // Negative when the capture's clock ran backwards, as tshark prints it.
+    if (!Number.isNaN(sentAt)) out.ackRtt = (now - sentAt) / 1e9;
     if (st.iRtt[slot] > 0) out.iRtt = st.iRtt[slot] / 1e9;
     return out;
   }
@@ -546,14 +556,14 @@ export class TcpAnalyzer {
     }
   }
 
-  /** `ack` from the other side covers segments of direction `d`: send time of the matching one, or -1. */
+  /** `ack` from the other side covers segments of direction `d`: send time of the matching one, or NaN. */
   private acknowledged(conv: Conversation, byA: boolean, d: number, ack: number): number {
     const queue = byA ? conv.segmentsOfA : conv.segmentsOfB;
-    if (queue !== null) return queue.size > 0 ? queue.acknowledge(ack) : -1;
+    if (queue !== null) return queue.size > 0 ? queue.acknowledge(ack) : Number.NaN;
     const st = this.state;
-    if ((st.bits[d] & ONE_SEGMENT) === 0 || after(st.segEnd[d], ack)) return -1;
+    if ((st.bits[d] & ONE_SEGMENT) === 0 || after(st.segEnd[d], ack)) return Number.NaN;
     st.bits[d] &= ~ONE_SEGMENT;
-    return st.segEnd[d] === ack ? st.segTime[d] : -1;
+    return st.segEnd[d] === ack ? st.segTime[d] : Number.NaN;
   }
 
   /** ICMP error quoting a TCP header: numbered with its connection, sequence numbers as quoted. */
@@ -581,7 +591,14 @@ export class TcpAnalyzer {
   }
 
   /** The live connection of a packet: from the cache, the table, a retired record, or a new one. */
-  private lookup(src: string, sport: number, dst: string, dport: number, flags: number, now: number): Conversation {
+  private lookup(
+    src: string,
+    sport: number,
+    dst: string,
+    dport: number,
+    flags: number,
+    now: number,
+  ): Conversation {
     const cacheSlot = (sport ^ dport) & (CACHE_SIZE - 1);
     const cached = this.cache[cacheSlot];
     if (cached !== undefined && cached.slot >= 0 && cached.matches(src, sport, dst, dport)) return cached;
@@ -605,7 +622,14 @@ export class TcpAnalyzer {
   }
 
   /** A new connection on the ports of `old` (port reuse): it takes over the key; `old` is dropped. */
-  private replace(old: Conversation, src: string, sport: number, dst: string, dport: number, now: number): Conversation {
+  private replace(
+    old: Conversation,
+    src: string,
+    sport: number,
+    dst: string,
+    dport: number,
+    now: number,
+  ): Conversation {
     this.unlink(old);
     // The sender of the new SYN becomes endpoint A.
     const sameA = sport === old.aPort && src === old.aIp;
@@ -668,12 +692,68 @@ export class TcpAnalyzer {
     const live = this.live;
     if (live.length < this.maxLive) return;
     const st = this.state;
-    const seen = new Float64Array(live.length);
-    for (let i = 0; i < live.length; i++) seen[i] = st.lastSeen[live[i].slot];
-    seen.sort();
-    const cutoff = seen[Math.floor(live.length / 4)];
+    // The cut-off time comes from an evenly spaced sample of the live list, not a full sort.
+    const step = Math.max(1, Math.floor(live.length / 1024));
+    const sample = new Float64Array(Math.ceil(live.length / step));
+    for (let i = 0, j = 0; i < live.length; i += step) sample[j++] = st.lastSeen[live[i].slot];
+    sample.sort();
+    const cutoff = sample[Math.floor(sample.length / 4)];
     for (let i = live.length - 1; i >= 0; i--) if (st.lastSeen[live[i].slot] <= cutoff) this.retire(live[i]);
   }
+}
+
+/**
+ * The checks on the segment itself (probe, zero window, gap, keep-alive, window update / full,
+ * keep-alive / probe ACK, duplicate ACK), in Wireshark's order: a zero-window probe, a keep-alive
+ * ACK or a zero-window-probe ACK ends them.
+ */
+function segmentFlags(
+  st: LiveState,
+  fwd: number,
+  rev: number,
+  seq: number,
+  ack: number,
+  seglen: number,
+  flags: number,
+  rawWin: number,
+): number {
+  const ctl = (flags & (SYN | FIN | RST)) !== 0;
+  const nextSeq = st.nextSeq[fwd];
+  const lastAck = st.lastAck[fwd];
+  // A 1-byte segment at the edge of a closed window probes it; nothing else is checked.
+  if (seglen === 1 && seq === nextSeq && st.window[rev] === 0) return A_ZERO_WINDOW_PROBE;
+  let bits = 0;
+  if (rawWin === 0 && !ctl) bits |= A_ZERO_WINDOW;
+  // Beyond the next expected sequence number: something before it was not captured.
+  if (nextSeq !== 0 && after(seq, nextSeq) && (flags & RST) === 0) bits |= A_LOST_SEGMENT;
+  // Zero or one byte just below the next expected sequence number: a keep-alive.
+  if (seglen <= 1 && !ctl && seq === (nextSeq - 1) >>> 0) bits |= A_KEEP_ALIVE;
+  if (
+    seglen === 0 &&
+    rawWin !== 0 &&
+    rawWin !== st.window[fwd] &&
+    seq === nextSeq &&
+    ack === lastAck &&
+    !ctl
+  ) {
+    bits |= A_WINDOW_UPDATE;
+  }
+  // The segment fills the receiver's advertised window up to its right edge.
+  const revScale = st.winScale[rev];
+  if (seglen > 0 && !ctl && revScale !== SCALE_UNKNOWN) {
+    const shift = revScale < 0 || (st.bits[rev] & WINDOW_FROM_SYN) !== 0 ? 0 : revScale;
+    if ((seq + seglen) >>> 0 === (st.lastAck[rev] + st.window[rev] * (1 << shift)) >>> 0)
+      bits |= A_WINDOW_FULL;
+  }
+  // The same ACK again, windows compared raw as sent.
+  if (seglen !== 0 || ctl || seq !== nextSeq || ack !== lastAck || rawWin !== st.window[fwd]) return bits;
+  if (rawWin !== 0 && (st.lastFlags[rev] & A_KEEP_ALIVE) !== 0) return bits | A_KEEP_ALIVE_ACK;
+  if (rawWin === 0 && (st.lastFlags[rev] & A_ZERO_WINDOW_PROBE) !== 0) return bits | A_ZERO_WINDOW_PROBE_ACK;
+  if (rawWin !== 0) {
+    st.dupAcks[fwd]++;
+    bits |= A_DUPLICATE_ACK;
+  }
+  return bits;
 }
 
 /**
@@ -693,48 +773,10 @@ function sequenceFlags(
   rawWin: number,
   now: number,
 ): number {
-  let bits = 0;
-  const ctl = (flags & (SYN | FIN | RST)) !== 0;
   const nextSeq = st.nextSeq[fwd];
   const lastAck = st.lastAck[fwd];
+  let bits = segmentFlags(st, fwd, rev, seq, ack, seglen, flags, rawWin);
 
-  analysis: {
-    // A 1-byte segment at the edge of a closed window probes it; nothing else is checked.
-    if (seglen === 1 && seq === nextSeq && st.window[rev] === 0) {
-      bits |= A_ZERO_WINDOW_PROBE;
-      break analysis;
-    }
-    if (rawWin === 0 && !ctl) bits |= A_ZERO_WINDOW;
-    // Beyond the next expected sequence number: something before it was not captured.
-    if (nextSeq !== 0 && after(seq, nextSeq) && (flags & RST) === 0) bits |= A_LOST_SEGMENT;
-    // Zero or one byte just below the next expected sequence number: a keep-alive.
-    if (seglen <= 1 && !ctl && seq === ((nextSeq - 1) >>> 0)) bits |= A_KEEP_ALIVE;
-    if (seglen === 0 && rawWin !== 0 && rawWin !== st.window[fwd] && seq === nextSeq && ack === lastAck && !ctl) {
-      bits |= A_WINDOW_UPDATE;
-    }
-    // The segment fills the receiver's advertised window up to its right edge.
-    const revScale = st.winScale[rev];
-    if (seglen > 0 && !ctl && revScale !== SCALE_UNKNOWN) {
-      const shift = revScale < 0 || (st.bits[rev] & WINDOW_FROM_SYN) !== 0 ? 0 : revScale;
-      if (((seq + seglen) >>> 0) === ((st.lastAck[rev] + st.window[rev] * (1 << shift)) >>> 0)) {
-        bits |= A_WINDOW_FULL;
-      }
-    }
-    // Windows are compared raw, as sent.
-    const sameAck = seglen === 0 && !ctl && seq === nextSeq && ack === lastAck && rawWin === st.window[fwd];
-    if (sameAck && rawWin !== 0 && (st.lastFlags[rev] & A_KEEP_ALIVE) !== 0) {
-      bits |= A_KEEP_ALIVE_ACK;
-      break analysis;
-    }
-    if (sameAck && rawWin === 0 && (st.lastFlags[rev] & A_ZERO_WINDOW_PROBE) !== 0) {
-      bits |= A_ZERO_WINDOW_PROBE_ACK;
-      break analysis;
-    }
-    if (sameAck && rawWin !== 0) {
-      st.dupAcks[fwd]++;
-      bits |= A_DUPLICATE_ACK;
-    }
-  }
   // Only a new acknowledgment number ends a run of duplicate ACKs (window updates, data and
   // FIN/RST segments repeating the same ACK do not); it also re-arms the report of ACKs beyond
   // everything this side sent (below).
@@ -772,7 +814,7 @@ function sequenceFlags(
       after(nextSeq, seq) &&
       // Data starting one byte below the next expected sequence number (after a zero-window or
       // keep-alive probe byte) brings new data: not counted as sent before.
-      !(seglen > 1 && seq === ((nextSeq - 1) >>> 0))
+      !(seglen > 1 && seq === (nextSeq - 1) >>> 0)
     ) {
       // Below the next expected sequence number: sent before (or overtaken on the way).
       // Resent what the other side keeps asking for, within 20 ms of its last ACK: after two
@@ -782,12 +824,12 @@ function sequenceFlags(
       if (
         (revDup >= 2 || ((st.bits[rev] & BEYOND_ACKED) !== 0 && revDup === 0)) &&
         revLastAck === seq &&
-        now - st.lastAckTime[rev] < FAST_RETRANSMISSION_NS
+        within(now - st.lastAckTime[rev], FAST_RETRANSMISSION_NS)
       ) {
         bits |= A_FAST_RETRANSMISSION;
       } else if (
-        now - st.nextSeqTime[fwd] < (iRtt > 0 ? iRtt : OOO_DEFAULT_NS) &&
-        nextSeq !== ((end + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0)
+        within(now - st.nextSeqTime[fwd], iRtt > 0 ? iRtt : OOO_DEFAULT_NS) &&
+        nextSeq !== (end + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0
       ) {
         // Soon after the highest segment and not a repeat of it: overtaken rather than resent.
         bits |= A_OUT_OF_ORDER;

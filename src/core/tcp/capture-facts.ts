@@ -5,6 +5,7 @@
 
 import type { CaptureFacts } from "../../rules/types.js";
 import type { DecodedPacket, IcmpError, PacketRecord } from "../types.js";
+import { TcpFlag } from "../types.js";
 import type { ConnectionSummary } from "./types.js";
 
 export interface CaptureFileFacts {
@@ -22,85 +23,200 @@ export interface CaptureFactsOptions {
   fromText?: boolean;
   /**
    * Two identical IP packets this close in time count as one duplicated frame (port mirroring,
-   * capturing on several interfaces). Default 2 ms: mirrored copies arrive within microseconds,
-   * while a sender's own repeats (retransmissions, probes) are at least a timer tick apart and
-   * differ in IPv4 id or TCP timestamp anyway.
+   * capturing on several interfaces). Default 100 µs: mirrored copies arrive within microseconds,
+   * while a sender's own repeats are usually a timer tick apart and differ in IPv4 id or TCP
+   * timestamp.
    */
   duplicateWindowSec?: number;
+  /**
+   * The window for SYN and RST segments, which a stack legitimately sends twice byte for byte
+   * within a millisecond: a SYN-ACK retransmitted by its timer and the answer to a retransmitted
+   * SYN (IPv4 id 0, same timestamp tick), or resets answering two segments. Default 10 µs.
+   */
+  controlDuplicateWindowSec?: number;
 }
+
+const DEFAULT_DUPLICATE_WINDOW_SEC = 100e-6;
+const DEFAULT_CONTROL_DUPLICATE_WINDOW_SEC = 10e-6;
 
 /** At most this many unmatched ICMP errors are listed; the capture's first ones are the telling ones. */
 const MAX_UNMATCHED_ICMP = 1000;
 
-const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-function mixNumber(h: number, x: number): number {
-  // Numbers above 32 bits (none expected) fold their high part in too.
-  let v = h ^ (x >>> 0);
-  v = Math.imul(v, FNV_PRIME) >>> 0;
-  const hi = Math.floor(x / 4294967296);
-  if (hi !== 0) v = Math.imul(v ^ (hi >>> 0), FNV_PRIME) >>> 0;
-  return v;
+/**
+ * Bucket of an IP packet for duplicate detection: a 30-bit hash (a small integer, so the table
+ * lookup allocates nothing) of the header fields a sender changes between two of its own
+ * packets. Packets in the same bucket are then compared field by field (samePacket) and byte
+ * for byte (sameBytes), so a collision never makes a duplicate.
+ */
+function bucketOf(pkt: DecodedPacket): number {
+  const ip = pkt.ip!;
+  let h = Math.imul(ip.totalLen ^ (ip.ttl << 16), FNV_PRIME) ^ (ip.id ?? 0xfffff);
+  h = Math.imul(h ^ pkt.origLen, FNV_PRIME);
+  const tcp = pkt.tcp;
+  if (tcp) {
+    h = Math.imul(h ^ ((tcp.srcPort << 16) | tcp.dstPort), FNV_PRIME);
+    h = Math.imul(h ^ tcp.seq, FNV_PRIME);
+    h = Math.imul(h ^ tcp.ack, FNV_PRIME);
+    h = Math.imul(h ^ ((tcp.flags << 16) ^ tcp.window), FNV_PRIME);
+    h = Math.imul(h ^ tcp.payloadLen, FNV_PRIME);
+    const ts = tcp.options.tsVal;
+    if (ts !== undefined) h = Math.imul(h ^ ts, FNV_PRIME);
+  } else if (pkt.icmp) {
+    h = Math.imul(h ^ ((pkt.icmp.type << 8) | pkt.icmp.code), FNV_PRIME);
+    h = Math.imul(h ^ (pkt.icmp.inner?.seq ?? 0), FNV_PRIME);
+  }
+  return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
-function mixString(h: number, s: string): number {
-  let v = h;
-  for (let i = 0; i < s.length; i++) v = Math.imul(v ^ s.charCodeAt(i), FNV_PRIME) >>> 0;
-  return v;
+function sameSack(a: [number, number][] | undefined, b: [number, number][] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1]) return false;
+  return true;
 }
 
-function mixBytes(h: number, data: Uint8Array, from: number, to: number): number {
-  let v = h;
-  for (let i = from; i < to; i++) v = Math.imul(v ^ data[i], FNV_PRIME) >>> 0;
-  return v;
+/** Two IP packets carry the same headers: every field a sender changes between its own packets. */
+function samePacket(p: DecodedPacket, q: DecodedPacket): boolean {
+  const a = p.ip!;
+  const b = q.ip!;
+  if (
+    a.version !== b.version ||
+    a.protocol !== b.protocol ||
+    a.totalLen !== b.totalLen ||
+    a.id !== b.id ||
+    a.ttl !== b.ttl ||
+    p.origLen !== q.origLen ||
+    a.src !== b.src ||
+    a.dst !== b.dst
+  ) {
+    return false;
+  }
+  const s = p.tcp;
+  const t = q.tcp;
+  if (s !== undefined || t !== undefined) {
+    return (
+      s !== undefined &&
+      t !== undefined &&
+      s.srcPort === t.srcPort &&
+      s.dstPort === t.dstPort &&
+      s.seq === t.seq &&
+      s.ack === t.ack &&
+      s.flags === t.flags &&
+      s.window === t.window &&
+      s.payloadLen === t.payloadLen &&
+      s.options.tsVal === t.options.tsVal &&
+      s.options.tsEcr === t.options.tsEcr &&
+      sameSack(s.options.sack, t.options.sack)
+    );
+  }
+  const i = p.icmp;
+  const j = q.icmp;
+  if (i === undefined || j === undefined) return i === j;
+  return (
+    i.type === j.type &&
+    i.code === j.code &&
+    i.inner?.srcPort === j.inner?.srcPort &&
+    i.inner?.dstPort === j.inner?.dstPort &&
+    i.inner?.seq === j.inner?.seq
+  );
 }
 
 /**
- * Identity of an IP packet for duplicate detection: every header field a sender changes between
- * two of its own packets (plus, with the raw record, the captured IP bytes), hashed twice with
- * different seeds into one 52-bit number so the lookup allocates nothing.
+ * Where the captured IP bytes of a TCP packet start within its record (they end at
+ * min(data.length, capLen)); -1 without a record.
  */
-function fingerprint(pkt: DecodedPacket, rec?: PacketRecord): number | undefined {
-  const ip = pkt.ip;
-  if (!ip) return undefined;
-  const fields: number[] = [ip.version, ip.protocol, ip.totalLen, ip.id ?? -1, ip.ttl, pkt.origLen];
+function ipBytesFrom(pkt: DecodedPacket, rec: PacketRecord | undefined): number {
   const tcp = pkt.tcp;
-  let bytesFrom = -1;
-  let bytesTo = -1;
-  if (tcp) {
-    const o = tcp.options;
-    fields.push(
-      tcp.srcPort,
-      tcp.dstPort,
-      tcp.seq,
-      tcp.ack,
-      tcp.flags,
-      tcp.window,
-      tcp.payloadLen,
-      o.tsVal ?? -1,
-      o.tsEcr ?? -1,
-    );
-    if (o.sack) for (const [l, r] of o.sack) fields.push(l, r);
-    if (rec && tcp.payloadOffset > 0) {
-      bytesFrom = tcp.payloadOffset - tcp.headerLen - ip.headerLen;
-      bytesTo = Math.min(rec.data.length, rec.capLen);
+  if (!rec || !tcp || tcp.payloadOffset <= 0) return -1;
+  const from = tcp.payloadOffset - tcp.headerLen - pkt.ip!.headerLen;
+  return from >= 0 && from < Math.min(rec.data.length, rec.capLen) ? from : -1;
+}
+
+function sameBytes(
+  a: Uint8Array,
+  aFrom: number,
+  aTo: number,
+  b: Uint8Array,
+  bFrom: number,
+  bTo: number,
+): boolean {
+  if (aTo - aFrom !== bTo - bFrom) return false;
+  // From the end: payload bytes differ sooner than the headers, which matched already.
+  for (let i = aTo - aFrom - 1; i >= 0; i--) if (a[aFrom + i] !== b[bFrom + i]) return false;
+  return true;
+}
+
+/**
+ * Packets of the last duplicate window in arrival order, as a growable ring of parallel arrays:
+ * their time, bucket, the packet and its captured bytes (a view into the record; both held only
+ * while in the window), and the previous entry of the same bucket.
+ */
+class RecentPackets {
+  capacity = 1024;
+  /** Absolute positions: entries [head, tail) are in the window. */
+  head = 0;
+  tail = 0;
+  at = new Float64Array(this.capacity);
+  key = new Int32Array(this.capacity);
+  prev = new Float64Array(this.capacity);
+  packet: (DecodedPacket | undefined)[] = new Array(this.capacity).fill(undefined);
+  data: (Uint8Array | undefined)[] = new Array(this.capacity).fill(undefined);
+  from = new Int32Array(this.capacity);
+  to = new Int32Array(this.capacity);
+
+  push(
+    at: number,
+    key: number,
+    prev: number,
+    packet: DecodedPacket,
+    data: Uint8Array | undefined,
+    from: number,
+    to: number,
+  ): number {
+    if (this.tail - this.head === this.capacity) this.grow();
+    const pos = this.tail++;
+    const i = pos % this.capacity;
+    this.at[i] = at;
+    this.key[i] = key;
+    this.prev[i] = prev;
+    this.packet[i] = packet;
+    this.data[i] = data;
+    this.from[i] = from;
+    this.to[i] = to;
+    return pos;
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const at = new Float64Array(cap);
+    const key = new Int32Array(cap);
+    const prev = new Float64Array(cap);
+    const packet: (DecodedPacket | undefined)[] = new Array(cap).fill(undefined);
+    const data: (Uint8Array | undefined)[] = new Array(cap).fill(undefined);
+    const from = new Int32Array(cap);
+    const to = new Int32Array(cap);
+    for (let pos = this.head; pos < this.tail; pos++) {
+      const i = pos % this.capacity;
+      const j = pos % cap;
+      at[j] = this.at[i];
+      key[j] = this.key[i];
+      prev[j] = this.prev[i];
+      packet[j] = this.packet[i];
+      data[j] = this.data[i];
+      from[j] = this.from[i];
+      to[j] = this.to[i];
     }
-  } else if (pkt.icmp) {
-    const i = pkt.icmp;
-    fields.push(i.type, i.code, i.inner?.srcPort ?? -1, i.inner?.dstPort ?? -1, i.inner?.seq ?? -1);
+    this.capacity = cap;
+    this.at = at;
+    this.key = key;
+    this.prev = prev;
+    this.packet = packet;
+    this.data = data;
+    this.from = from;
+    this.to = to;
   }
-  let a = mixString(mixString(FNV_OFFSET, ip.src), ip.dst);
-  let b = mixString(mixString(0x9747b28c, ip.dst), ip.src);
-  for (const x of fields) {
-    a = mixNumber(a, x);
-    b = mixNumber(b, x ^ 0x5bd1e995);
-  }
-  if (rec && bytesFrom >= 0 && bytesFrom < bytesTo) {
-    a = mixBytes(a, rec.data, bytesFrom, bytesTo);
-    b = mixBytes(b ^ 0x27d4eb2d, rec.data, bytesFrom, bytesTo);
-  }
-  return a * 1048576 + (b & 0xfffff);
 }
 
 export class CaptureFactsBuilder {
@@ -116,17 +232,21 @@ export class CaptureFactsBuilder {
   private readonly unmatchedIcmp: CaptureFacts["unmatchedIcmp"] = [];
   private readonly fromText: boolean;
   private readonly dupWindowNs: number;
+  private readonly controlDupWindowNs: number;
   private firstSec?: number;
   private firstNsec = 0;
   private lastNs = 0;
-  /** Recent packet fingerprints → time seen (ns since the first packet), pruned by age. */
+  /** Bucket → ring position of its newest packet still in the duplicate window. */
   private readonly recent = new Map<number, number>();
-  private readonly recentOrder: { key: number; at: number }[] = [];
-  private recentHead = 0;
+  private readonly recentPackets = new RecentPackets();
 
   constructor(opts: CaptureFactsOptions = {}) {
     this.fromText = opts.fromText ?? false;
-    this.dupWindowNs = (opts.duplicateWindowSec ?? 0.002) * 1e9;
+    this.dupWindowNs = (opts.duplicateWindowSec ?? DEFAULT_DUPLICATE_WINDOW_SEC) * 1e9;
+    this.controlDupWindowNs = Math.min(
+      this.dupWindowNs,
+      (opts.controlDuplicateWindowSec ?? DEFAULT_CONTROL_DUPLICATE_WINDOW_SEC) * 1e9,
+    );
   }
 
   addFile(info: CaptureFileFacts): void {
@@ -164,27 +284,42 @@ export class CaptureFactsBuilder {
   }
 
   private isDuplicate(pkt: DecodedPacket, rec: PacketRecord | undefined, at: number): boolean {
-    const key = fingerprint(pkt, rec);
-    if (key === undefined) return false;
-    // Forget fingerprints older than the window (queue in arrival order).
-    while (
-      this.recentHead < this.recentOrder.length &&
-      at - this.recentOrder[this.recentHead].at > this.dupWindowNs
-    ) {
-      const old = this.recentOrder[this.recentHead++];
-      if (this.recent.get(old.key) === old.at) this.recent.delete(old.key);
+    if (!pkt.ip) return false;
+    const key = bucketOf(pkt);
+    const ring = this.recentPackets;
+    // Forget packets older than the window (the ring is in arrival order).
+    while (ring.head < ring.tail && at - ring.at[ring.head % ring.capacity] > this.dupWindowNs) {
+      const i = ring.head % ring.capacity;
+      if (this.recent.get(ring.key[i]) === ring.head) this.recent.delete(ring.key[i]);
+      ring.packet[i] = undefined;
+      ring.data[i] = undefined;
+      ring.head++;
     }
-    if (this.recentHead > 4096 && this.recentHead * 2 > this.recentOrder.length) {
-      this.recentOrder.splice(0, this.recentHead);
-      this.recentHead = 0;
+    const control = pkt.tcp !== undefined && (pkt.tcp.flags & (TcpFlag.SYN | TcpFlag.RST)) !== 0;
+    const window = control ? this.controlDupWindowNs : this.dupWindowNs;
+    const from = ipBytesFrom(pkt, rec);
+    const data = from >= 0 ? rec!.data : undefined;
+    const to = data ? Math.min(data.length, rec!.capLen) : 0;
+    const latest = this.recent.get(key);
+    // The packets of that bucket still in the window, newest first: a duplicate has the same
+    // headers and the same captured bytes (both or neither with bytes).
+    for (let pos = latest ?? -1; pos >= ring.head; ) {
+      const i = pos % ring.capacity;
+      if (Math.abs(at - ring.at[i]) <= window && samePacket(pkt, ring.packet[i]!)) {
+        const seen = ring.data[i];
+        const same =
+          data === undefined || seen === undefined
+            ? data === seen
+            : sameBytes(data, from, to, seen, ring.from[i], ring.to[i]);
+        if (same) {
+          this.duplicates++;
+          return true;
+        }
+      }
+      pos = ring.prev[i];
     }
-    const seen = this.recent.get(key);
-    if (seen !== undefined && Math.abs(at - seen) <= this.dupWindowNs) {
-      this.duplicates++;
-      return true;
-    }
-    this.recent.set(key, at);
-    this.recentOrder.push({ key, at });
+    const pos = ring.push(at, key, latest ?? -1, pkt, data, from, to);
+    this.recent.set(key, pos);
     return false;
   }
 

@@ -18,6 +18,7 @@ import type {
   ConnectionSummary,
   DirectionFacts,
   PacketAnalysis,
+  PeerSilence,
   RetransmissionCounts,
   Span,
   ThinkTime,
@@ -52,6 +53,12 @@ const MAX_RANGES = 512;
 const MAX_RECENT_FINAL = 8192;
 /** Without any RTT estimate, a hole filled within this many seconds counts as reordering. */
 const DEFAULT_REORDER_WINDOW = 0.01;
+/** Distinct resent ranges remembered per direction for their verdict (beyond: counted as lost). */
+const MAX_RESENT = 8192;
+/** Resent ranges searched (newest first) when a D-SACK names one. */
+const DSACK_LOOKBACK = 1024;
+/** Resends of the lowest unacknowledged segment kept per silence. */
+const MAX_HEAD_TIMES = 32;
 const TOP = 5;
 
 const TWO32 = 4294967296;
@@ -214,6 +221,31 @@ interface Outstanding {
   retransmitted: boolean;
 }
 
+/** One distinct sequence range resent after the capture point, and whether it was really lost. */
+interface Resent {
+  start: number;
+  end: number;
+  /** First resend: time and TCP timestamp. */
+  at: number;
+  tsVal?: number;
+  verdict: "pending" | "lost" | "unneeded";
+}
+
+/** A stretch of silence from the peer while this side retransmits (internal form of PeerSilence). */
+interface Silence {
+  start: number;
+  lastAt: number;
+  firstFrame: number;
+  lastFrame: number;
+  retransmissions: number;
+  headTimes: number[];
+  /** The sequence space outstanding during it: from the lowest unacked byte at its start to the highest sent by its end. */
+  seqFrom: number;
+  seqTo: number;
+  end?: number;
+  answered?: boolean;
+}
+
 function emptyRetrans(): RetransmissionCounts {
   return { total: 0, fast: 0, rto: 0, spurious: 0, syn: 0, synAck: 0 };
 }
@@ -309,6 +341,18 @@ class Side {
   onceLetters = 0;
   retransCount = 0;
   zeroWinCount = 0;
+  /** Time of this side's last packet of any kind. */
+  lastPacketAt?: number;
+  /** Bytes resent so far, and the distinct resent ranges with their verdicts. */
+  readonly resentBytes = new RangeSet();
+  resent: Resent[] = [];
+  resentPending: Resent[] = [];
+  /** Resent ranges beyond MAX_RESENT (counted as lost), and resends of data already ACKed. */
+  resentOverflow = 0;
+  resentAfterAck = 0;
+  /** Open silence of the peer while this side retransmits, and the longest one so far. */
+  silence?: Silence;
+  longestSilence?: Silence;
 
   constructor(seed: number) {
     this.rtt = new RttStats(seed);
@@ -747,6 +791,8 @@ export class ConnectionTracker {
       (seqRel === prevHigh - 1 || (me.ackSeen && seqRel === me.ackHigh - 1 && seqRel < prevHigh));
     let repeated = false;
     let lateFill = false;
+    let resentFrom = Number.NaN;
+    let resentTo = Number.NaN;
     if (isProbe) {
       // Linux probes: zero-length (or one garbage byte) at SND.NXT-1. While the peer advertises
       // a zero window it is a zero-window probe (the persist timer), otherwise a keepalive.
@@ -773,6 +819,9 @@ export class ConnectionTracker {
         // Karn: ACKs that cover retransmitted data give no RTT sample.
         this.markRetransmitted(me, s);
         if (!pa) this.classifyOwnRetransmission(me, e);
+        this.noteResend(me, s, e, time, tcp.options.tsVal);
+        resentFrom = s;
+        resentTo = e;
       } else if (s < me.dataHigh) {
         // Never seen before, yet below the highest byte. Soon after the hole opened = reordering
         // on the path; an RTT or so later = the retransmission of a segment lost before the
@@ -816,6 +865,11 @@ export class ConnectionTracker {
       }
     }
     const end = seqRel + len + (syn ? 1 : 0) + (fin ? 1 : 0);
+    // A bare FIN sent again (its ACK never came) is a retransmission too.
+    if (fin && !syn && len === 0 && me.fin && me.finRel === seqRel && Number.isNaN(resentFrom)) {
+      resentFrom = seqRel;
+      resentTo = seqRel + 1;
+    }
     if (!rst && end > me.high) me.high = end;
     else if (rst && !Number.isFinite(me.high)) me.high = seqRel;
 
@@ -867,7 +921,13 @@ export class ConnectionTracker {
     }
 
     // ---- what this packet ACKs of the peer's data -----------------------------------------------
-    if (ackFlag && !rst) this.processAck(peer, tcp.ack, tcp.window, len, flags, tcp.options.sack, time);
+    if (ackFlag && !rst)
+      this.processAck(peer, tcp.ack, tcp.window, len, flags, tcp.options.sack, time, tcp.options.tsEcr);
+
+    // ---- silences: any packet from this side ends the peer's; a resend opens or extends this side's
+    if (peer.silence) closeSilence(peer, time, true);
+    if (!Number.isNaN(resentFrom)) this.noteSilence(me, peer, resentFrom, resentTo, time, pkt.frame);
+    me.lastPacketAt = time;
 
     // ---- keepalive answers ----------------------------------------------------------------------
     if (peer.pendingProbes > 0) {
@@ -998,9 +1058,12 @@ export class ConnectionTracker {
     flags: number,
     sack: [number, number][] | undefined,
     time: number,
+    tsEcr?: number,
   ): void {
     if (peer.base === undefined) peer.base = ackAbs;
     const ack = peer.rel(ackAbs);
+    if (sack && sack.length > 0 && (peer.resentPending.length > 0 || peer.resent.length > 0))
+      this.judgeBySack(peer, ack, sack, time);
     const pure = len === 0 && (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0;
     if (!peer.ackSeen || ack > peer.ackHigh) {
       // ACK for data the capture never showed: a hole that only a retransmission could fill.
@@ -1011,6 +1074,7 @@ export class ConnectionTracker {
       }
       peer.ackHigh = ack;
       peer.ackSeen = true;
+      if (peer.resentPending.length > 0) this.judgeByAck(peer, ack, time, tsEcr);
       if (peer.recoveryPoint !== undefined && ack >= peer.recoveryPoint) peer.recoveryPoint = undefined;
       this.rttSample(peer, ack, time);
       // Small segments now delivered.
@@ -1036,6 +1100,100 @@ export class ConnectionTracker {
     }
     peer.lastPeerAck = ack;
     peer.lastPeerWin = win;
+  }
+
+  /**
+   * A resend of [s, e): a new distinct range when most of its bytes were never resent before.
+   * Data the peer had already ACKed when it was resent is not lost (Wireshark's spurious flag).
+   */
+  private noteResend(me: Side, s: number, e: number, time: number, tsVal: number | undefined): void {
+    const fresh = e - s - me.resentBytes.overlap(s, e);
+    me.resentBytes.add(s, e);
+    if (fresh * 2 < e - s) return;
+    if (me.ackSeen && e <= me.ackHigh) {
+      me.resentAfterAck++;
+      return;
+    }
+    if (me.resent.length >= MAX_RESENT) {
+      me.resentOverflow++;
+      return;
+    }
+    const r: Resent = { start: s, end: e, at: time, verdict: "pending" };
+    if (tsVal !== undefined) r.tsVal = tsVal;
+    me.resent.push(r);
+    me.resentPending.push(r);
+  }
+
+  /**
+   * The first cumulative ACK covering a resent range says whether the original had arrived: its
+   * timestamp echo is older than the resend (Eifel), or it came sooner than half an RTT after the
+   * resend, so the resend cannot be what it acknowledges.
+   */
+  private judgeByAck(side: Side, ack: number, time: number, tsEcr: number | undefined): void {
+    const halfRtt = side.rtt.count > 0 ? side.rtt.min / 2 : 0;
+    const keep: Resent[] = [];
+    for (const r of side.resentPending) {
+      if (r.end > ack) {
+        keep.push(r);
+        continue;
+      }
+      const echoesOriginal = tsEcr !== undefined && r.tsVal !== undefined && tsBefore(tsEcr, r.tsVal);
+      r.verdict = echoesOriginal || time - r.at < halfRtt ? "unneeded" : "lost";
+    }
+    side.resentPending = keep;
+  }
+
+  /**
+   * SACK blocks about resent ranges. A D-SACK (first block below the cumulative ACK, or inside the
+   * second block) reports data received twice: that resend was not needed, whatever was judged
+   * before. A plain SACK covering a pending range decides it by timing alone (out-of-order data
+   * does not update the timestamp the receiver echoes).
+   */
+  private judgeBySack(side: Side, ack: number, sack: [number, number][], time: number): void {
+    const blocks = sack.map(([l, r]) => [side.rel(l), side.rel(r)] as const);
+    const [l0, r0] = blocks[0];
+    const dsack = r0 <= ack || (blocks.length > 1 && l0 >= blocks[1][0] && r0 <= blocks[1][1]);
+    if (dsack) {
+      const from = Math.max(0, side.resent.length - DSACK_LOOKBACK);
+      for (let i = side.resent.length - 1; i >= from; i--) {
+        const r = side.resent[i];
+        if (r.start < r0 && r.end > l0) r.verdict = "unneeded";
+      }
+      side.resentPending = side.resentPending.filter((r) => r.verdict === "pending");
+    }
+    if (side.resentPending.length === 0) return;
+    const halfRtt = side.rtt.count > 0 ? side.rtt.min / 2 : 0;
+    const keep: Resent[] = [];
+    for (const r of side.resentPending) {
+      const covered = blocks.some(([l, rr], i) => !(dsack && i === 0) && l <= r.start && rr >= r.end);
+      if (!covered) keep.push(r);
+      else r.verdict = time - r.at < halfRtt ? "unneeded" : "lost";
+    }
+    side.resentPending = keep;
+  }
+
+  /** A resend of [s, e) by `me` while the peer is silent: opens or extends me's silence. */
+  private noteSilence(me: Side, peer: Side, s: number, e: number, time: number, frame: number): void {
+    const low = me.ackSeen ? me.ackHigh : me.dataLow;
+    let sl = me.silence;
+    if (!sl) {
+      sl = {
+        start: peer.lastPacketAt ?? time,
+        lastAt: time,
+        firstFrame: frame,
+        lastFrame: frame,
+        retransmissions: 0,
+        headTimes: [],
+        seqFrom: Number.isFinite(low) ? low : s,
+        seqTo: me.dataHigh,
+      };
+      me.silence = sl;
+    }
+    sl.retransmissions++;
+    sl.lastAt = time;
+    sl.lastFrame = frame;
+    const isHead = Number.isFinite(low) ? s <= low && low < e : true;
+    if (isHead && sl.headTimes.length < MAX_HEAD_TIMES) sl.headTimes.push(time);
   }
 
   private rttSample(side: Side, ack: number, time: number): void {
@@ -1101,6 +1259,42 @@ function once(side: Side, bit: number): boolean {
   if ((side.onceLetters & bit) !== 0) return false;
   side.onceLetters |= bit;
   return true;
+}
+
+/** TCP timestamp a is earlier than b (modulo 2^32). */
+function tsBefore(a: number, b: number): boolean {
+  const d = (b - a) >>> 0;
+  return d > 0 && d < 0x80000000;
+}
+
+/** Ends a side's open silence (answered: the peer just sent something) and keeps the longest. */
+function closeSilence(side: Side, time: number, answered: boolean): Silence | undefined {
+  const sl = side.silence;
+  if (!sl) return undefined;
+  side.silence = undefined;
+  sl.answered = answered;
+  sl.end = answered ? time : Math.max(sl.lastAt, side.lastPacketAt ?? sl.lastAt);
+  if (side.dataHigh > sl.seqTo || !Number.isFinite(sl.seqTo)) sl.seqTo = side.dataHigh;
+  const length = (x: Silence) => (x.end ?? x.lastAt) - x.start;
+  if (!side.longestSilence || length(sl) > length(side.longestSilence)) side.longestSilence = sl;
+  return sl;
+}
+
+function publicSilence(side: Side, sl: Silence): PeerSilence {
+  let lost = 0;
+  for (const r of side.resent) {
+    if (r.verdict !== "unneeded" && r.start >= sl.seqFrom && r.start < sl.seqTo) lost++;
+  }
+  return {
+    start: sl.start,
+    end: sl.end ?? sl.lastAt,
+    answered: sl.answered ?? false,
+    firstFrame: sl.firstFrame,
+    lastFrame: sl.lastFrame,
+    retransmissions: sl.retransmissions,
+    headRetransmissionTimes: [...sl.headTimes],
+    lostSegments: lost,
+  };
 }
 
 function isLogStep(n: number): boolean {
@@ -1183,6 +1377,13 @@ function summarise(conn: Conn): ConnectionSummary {
     f.missedSegments = missedSegments(d);
     const rtt = d.rtt.summary();
     if (rtt) f.ackRtt = rtt;
+    let unneeded = d.resentAfterAck;
+    for (const r of d.resent) if (r.verdict === "unneeded") unneeded++;
+    f.lostAfterCapture = d.resent.length + d.resentOverflow - (unneeded - d.resentAfterAck);
+    f.unneededRetransmissions = unneeded;
+    const tail = closeSilence(d, end, false);
+    if (d.longestSilence) f.peerSilence = publicSilence(d, d.longestSilence);
+    if (tail) f.silentTail = publicSilence(d, tail);
   }
 
   const state = connState(conn);

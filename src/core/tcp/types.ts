@@ -66,6 +66,25 @@ export interface RetransmissionCounts {
   synAck: number;
 }
 
+/** A stretch in which the peer sent no packet at all while this side retransmitted. */
+export interface PeerSilence {
+  /** The peer's last packet before it (seconds since the first packet of the capture). */
+  start: number;
+  /** The peer's first packet after it; without one, this side's last packet. */
+  end: number;
+  /** The peer sent something again before the capture ended. */
+  answered: boolean;
+  /** Frames of the first and the last retransmission in it. */
+  firstFrame: number;
+  lastFrame: number;
+  /** Retransmitted segments sent in it (every resend of every range). */
+  retransmissions: number;
+  /** When the lowest unacknowledged segment was resent in it, in order (at most 32). */
+  headRetransmissionTimes: number[];
+  /** Distinct ranges really lost (as lostAfterCapture counts them) of the data outstanding during it. */
+  lostSegments: number;
+}
+
 /** Per-direction facts. "client" = data sent by the client. */
 export interface DirectionFacts {
   packets: number;
@@ -115,6 +134,19 @@ export interface DirectionFacts {
   lostBeforeCapture?: number;
   /** Segments the peer ACKed that the capture never showed and nobody retransmitted: capture loss, not network loss. */
   missedSegments?: number;
+  /**
+   * Segments lost after the capture point, counted once per distinct sequence range however often
+   * it was resent, leaving out resends the receiver already had: data ACKed before the resend, a
+   * D-SACK reporting it twice, or the ACK/SACK covering it echoing the original's timestamp or
+   * arriving too soon (under half the RTT) to answer the resend.
+   */
+  lostAfterCapture?: number;
+  /** Distinct resent ranges the receiver already had (left out of lostAfterCapture). */
+  unneededRetransmissions?: number;
+  /** The longest stretch in which the peer sent nothing while this side retransmitted. */
+  peerSilence?: PeerSilence;
+  /** This side's last retransmissions, after which the peer sent nothing until the capture ended. */
+  silentTail?: PeerSilence;
   /** RTT of this side's data as ACKed by the peer (ACKs covering retransmitted data excluded), seconds. */
   ackRtt?: { min: number; avg: number; max: number; samples: number; p50?: number; p95?: number };
 }

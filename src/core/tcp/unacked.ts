@@ -54,16 +54,20 @@ export class UnackedSegments {
 
   /**
    * Removes the segments covered by `ack`; returns the send time of the earliest one ending
-   * exactly at `ack`, or -1 when none does.
+   * exactly at `ack`, or NaN when none does.
    */
   acknowledge(ack: number): number {
     const buf = this.buf;
     const tail = this.tail;
-    let sent = -1;
+    let sent = Number.NaN;
+    let found = false;
     if (this.ordered) {
       let i = this.head;
       while (i < tail && !after(buf[i], ack)) {
-        if (sent < 0 && buf[i] === ack) sent = buf[i + 1];
+        if (!found && buf[i] === ack) {
+          sent = buf[i + 1];
+          found = true;
+        }
         i += 2;
       }
       this.head = i;
@@ -74,7 +78,10 @@ export class UnackedSegments {
       for (let i = this.head; i < tail; i += 2) {
         const e = buf[i];
         if (!after(e, ack)) {
-          if (sent < 0 && e === ack) sent = buf[i + 1];
+          if (!found && e === ack) {
+            sent = buf[i + 1];
+            found = true;
+          }
           continue;
         }
         if (w > this.head && after(buf[w - 2], e)) ordered = false;

@@ -354,7 +354,8 @@ export const CLIENT_SCRIPT = String.raw`
       var own = d.dir[i] === V, f = d.flags[i], m = d.marks[i], s = d.seq[i], l = d.len[i];
       if (m & MARK.ICMP) { if (own) cols.icmp[i] = s; continue; }
       if (own) {
-        if (l > 0) {
+        // A window probe or keep-alive repeats a byte on purpose: drawn as a probe, not a retransmission.
+        if (l > 0 && !(m & PROBE)) {
           cols.lo[i] = s;
           var top = s + l;
           if (m & RETRANS) cols.rtx[i] = top;
@@ -542,7 +543,7 @@ export const CLIENT_SCRIPT = String.raw`
       series: [{},
         { label: "throughput (all bytes, Mbit/s)", stroke: C.tput, width: 1.5, paths: step, points: { show: false } },
         { label: "goodput (new bytes, Mbit/s)", stroke: C.good, width: 1.5, paths: step, points: { show: false }, dash: [5, 3] }],
-      axes: [xAxis(), yAxis("Mbit/s (bins of " + fmtSeconds(tp.w) + ")", null)],
+      axes: [xAxis(), yAxis("Mbit/s", null)],
       scales: { y: { range: zeroRange } }
     };
     makeChart(box, view.g, opts, [xs, ya, yg], 170, { kind: "throughput", stream: d.stream, dir: V, place: view.place });
@@ -586,7 +587,9 @@ export const CLIENT_SCRIPT = String.raw`
     var toggle = el("span", "dir-toggle");
     [0, 1].forEach(function (V) {
       var d = view.d;
-      var b = el("button", null, (V === 0 ? d.client + " → " + d.server : d.server + " → " + d.client) + " (" + fmtBytes(d.bytes[V]) + ")");
+      var m = DATA.meta && DATA.meta[d.stream];
+      var sent = m ? m.bytes[V] : d.bytes[V];
+      var b = el("button", null, (V === 0 ? d.client + " → " + d.server : d.server + " → " + d.client) + " (" + fmtBytes(sent) + ")");
       b.type = "button"; b.title = "draw the data sent in this direction";
       b.setAttribute("data-dir", String(V));
       b.addEventListener("click", function () { view.setDir(V); });
@@ -635,6 +638,7 @@ export const CLIENT_SCRIPT = String.raw`
   function defaultDir(d) {
     var m = DATA.meta && DATA.meta[d.stream];
     if (m && m.throughput) return m.throughput.direction === "server" ? 1 : 0;
+    if (m) return m.bytes[1] > m.bytes[0] ? 1 : 0;
     return d.bytes[1] > d.bytes[0] ? 1 : 0;
   }
 
@@ -642,7 +646,8 @@ export const CLIENT_SCRIPT = String.raw`
   function connView(root, stream, key, place, compact) {
     var d = decode(stream);
     if (!d) { empty(root, "No packet series for stream " + stream + " (beyond the charted connections)."); return null; }
-    var view = { d: d, dir: defaultDir(d), key: key, place: place, compact: compact, root: root, highlight: null };
+    var view = { d: d, dir: defaultDir(d), key: key, place: place, compact: compact, root: root, highlight: null,
+      extra: (root.getAttribute("data-extra") || "").split(",").filter(Boolean) };
     root.innerHTML = "";
     if (!compact) connHeader(view, root);
     tools(view, root);
@@ -664,12 +669,14 @@ export const CLIENT_SCRIPT = String.raw`
       view.info = el("div", "pkt-info", "Hover a segment or mark to see its packet.");
       try { tseqChart(view, box); } catch (err) { fail("time-sequence chart of stream " + stream, err); }
       chartsBox.appendChild(view.info);
-      if (compact) return;
       var parts = [
-        ["RTT samples (time from a segment to the ACK that covers it)", rttChart],
-        ["Throughput and goodput", throughputChart],
-        ["Bytes in flight against the receiver's advertised window", flightChart]
+        ["rtt", "RTT samples (time from a segment to the ACK that covers it)", rttChart],
+        ["throughput", "Throughput and goodput" + (d.tp && d.tp.w ? " (bins of " + fmtSeconds(d.tp.w) + ")" : ""), throughputChart],
+        ["inflight", "Bytes in flight against the receiver's advertised window", flightChart]
       ];
+      // A finding's compact view adds only the charts that picture it (data-extra on its box).
+      if (compact) parts = parts.filter(function (p) { return (view.extra || []).indexOf(p[0]) >= 0; });
+      parts = parts.map(function (p) { return [p[1], p[2]]; });
       parts.forEach(function (p) {
         chartsBox.appendChild(el("div", "chart-title", p[0]));
         var b = el("div", "chart-box");
@@ -771,7 +778,11 @@ export const CLIENT_SCRIPT = String.raw`
       var m = DATA.meta && DATA.meta[hit.stream];
       var span = view.g.t1 - view.g.t0;
       var w = Math.max(span * 0.04, m && m.handshakeRtt ? m.handshakeRtt * 4 : 0, 0.0005);
-      view.g.setX(d.t[i] - w, d.t[i] + w);
+      var lo = d.t[i] - w, hi = d.t[i] + w;
+      // Keep the window inside the connection when it can be: shift it rather than show empty time.
+      if (lo < view.g.t0) { hi = Math.min(view.g.t1, hi + view.g.t0 - lo); lo = view.g.t0; }
+      if (hi > view.g.t1) { lo = Math.max(view.g.t0, lo - (hi - view.g.t1)); hi = view.g.t1; }
+      view.g.setX(lo, hi);
       view.info.textContent = describe(d, i);
       if (view.tseq) view.tseq.redraw(false);
     }

@@ -1,7 +1,13 @@
 // Text helpers of the HTML report: escaping, units, evidence values, and links from prose to the
 // connections (streams) and packets (frames) it names.
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
 
 /** Text made safe for element content and quoted attribute values. */
 export function esc(text: unknown): string {
@@ -123,12 +129,14 @@ export function linkify(text: string): string {
     const word = m[1];
     const isFrame = /^frame/i.test(word);
     const rest = m[0].slice(word.length);
-    out += esc(word) + rest.replace(/#?\d+|[^#\d]+/g, (part) => {
-      const n = /^#?(\d+)$/.exec(part);
-      if (!n) return esc(part);
-      const num = Number(n[1]);
-      return isFrame ? frameLink(num) : streamLink(num, part);
-    });
+    out +=
+      esc(word) +
+      rest.replace(/#?\d+|[^#\d]+/g, (part) => {
+        const n = /^#?(\d+)$/.exec(part);
+        if (!n) return esc(part);
+        const num = Number(n[1]);
+        return isFrame ? frameLink(num) : streamLink(num, part);
+      });
     last = m.index + m[0].length;
   }
   return out + esc(text.slice(last));

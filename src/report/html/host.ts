@@ -122,7 +122,12 @@ export function timeWaitPerDestination(host: HostSnapshot, limit = 12): Bar[] {
       label,
       value: g.n,
       capacity: g.capacity,
-      cls: g.capacity && g.n / g.capacity > 0.5 ? "bad" : g.capacity && g.n / g.capacity > 0.2 ? "warn" : undefined,
+      cls:
+        g.capacity && g.n / g.capacity > 0.5
+          ? "bad"
+          : g.capacity && g.n / g.capacity > 0.2
+            ? "warn"
+            : undefined,
     }));
 }
 
@@ -134,7 +139,8 @@ function owner(s: SocketEntry): string {
 
 export function closeWaitPerProcess(host: HostSnapshot, limit = 12): Bar[] {
   const groups = new Map<string, number>();
-  for (const s of host.sockets ?? []) if (s.state === "CLOSE-WAIT") groups.set(owner(s), (groups.get(owner(s)) ?? 0) + 1);
+  for (const s of host.sockets ?? [])
+    if (s.state === "CLOSE-WAIT") groups.set(owner(s), (groups.get(owner(s)) ?? 0) + 1);
   return [...groups]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
@@ -145,16 +151,25 @@ export function closeWaitPerProcess(host: HostSnapshot, limit = 12): Bar[] {
  * Counter increases per second (or per interval when its length is unknown): the diagnostic
  * counters that moved first, then the largest others. `cited` counters are highlighted.
  */
-export function counterRates(host: HostSnapshot, cited: Set<string>, limit = 16): { bars: Bar[]; unit: string } {
+export function counterRates(
+  host: HostSnapshot,
+  cited: Set<string>,
+  limit = 16,
+): { bars: Bar[]; unit: string } {
   const d = host.counterDeltas;
   if (!d) return { bars: [], unit: "" };
   const secs = d.seconds && d.seconds > 0 ? d.seconds : undefined;
   const rate = (v: number) => (secs ? Math.round((v / secs) * 100) / 100 : v);
-  const entries = Object.entries(d.values).filter(([, v]) => v > 0);
+  // Byte counters (…Octets) count another unit and would dwarf the rest.
+  const entries = Object.entries(d.values).filter(
+    ([k, v]) => v > 0 && (!k.endsWith("Octets") || cited.has(k)),
+  );
   const diagnostic = entries
     .filter(([k]) => DIAGNOSTIC_COUNTERS.includes(k) || cited.has(k))
     .sort((a, b) => b[1] - a[1]);
-  const others = entries.filter(([k]) => !DIAGNOSTIC_COUNTERS.includes(k) && !cited.has(k)).sort((a, b) => b[1] - a[1]);
+  const others = entries
+    .filter(([k]) => !DIAGNOSTIC_COUNTERS.includes(k) && !cited.has(k))
+    .sort((a, b) => b[1] - a[1]);
   const chosen = [...diagnostic, ...others].slice(0, limit);
   return {
     unit: secs ? "/s" : "",
@@ -187,7 +202,8 @@ export function hostCharts(host: HostSnapshot, cited: Set<string>): Map<HostChar
     );
   }
   const cw = closeWaitPerProcess(host);
-  if (cw.length) out.set("close-wait", barChart("CLOSE-WAIT sockets per owning process", cw, { id: "host-close-wait" }));
+  if (cw.length)
+    out.set("close-wait", barChart("CLOSE-WAIT sockets per owning process", cw, { id: "host-close-wait" }));
   const rates = counterRates(host, cited);
   if (rates.bars.length) {
     const secs = host.counterDeltas?.seconds;

@@ -1,6 +1,6 @@
 // The report's own styles (uPlot's stylesheet is inlined beside them). System fonts only: the file
 // must render the same with no network.
-export const REPORT_CSS = String.raw`
+export const REPORT_CSS = `
 :root {
   color-scheme: light;
   --fg: #1b1f24; --muted: #5b6570; --line: #d9dee4; --bg: #ffffff; --panel: #f6f8fa;
@@ -92,7 +92,9 @@ table.conns td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .timeline .tl-bar.tl-ok { fill: #2ca02c; }
 .timeline .tl-bar.tl-odd { fill: #e0a100; }
 .timeline .tl-bar.tl-bad { fill: #d62728; }
-.timeline .tl-syn { fill: #555; }
+.timeline .tl-bar.ctx { opacity: .35; }
+.timeline .tl-row.ctx-row .tl-label { fill: var(--muted); }
+.timeline .tl-syn { fill: #333; stroke: #fff; stroke-width: 1; }
 .timeline .tl-fin { fill: #1f5fbf; }
 .timeline .tl-rst { stroke: #111; stroke-width: 2; fill: none; }
 .timeline .tl-tick { stroke: #eceff2; }
@@ -115,6 +117,7 @@ table.conns td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ladder .bad .ld-label { fill: #b42318; }
 .ladder .ld-time { font-family: var(--mono); font-size: 11px; fill: var(--fg); }
 .ladder .ld-gap, .ladder .ld-frame { font-family: var(--mono); font-size: 10px; fill: var(--muted); }
+.ladder .ld-gap.long { fill: #b42318; font-weight: 700; font-size: 11px; }
 .ladder a:hover .ld-label { text-decoration: underline; }
 .host-grid { display: grid; grid-template-columns: minmax(0, 1fr); gap: 6px; }
 footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1px solid var(--line); }

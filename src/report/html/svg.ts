@@ -51,7 +51,9 @@ export function barChart(title: string, bars: Bar[], opts: BarChartOptions = {})
       b.capacity !== undefined
         ? `<rect class="bar-track" x="${LABEL_W}" y="${y + 3}" width="${area}" height="${ROW - 8}" rx="2"/>`
         : "";
-    const pct = b.capacity ? ` of ${count(b.capacity)} (${((100 * b.value) / b.capacity).toFixed(b.value / b.capacity < 0.01 ? 2 : 1)}%)` : "";
+    const pct = b.capacity
+      ? ` of ${count(b.capacity)} (${((100 * b.value) / b.capacity).toFixed(b.value / b.capacity < 0.01 ? 2 : 1)}%)`
+      : "";
     const text = `${count(b.value)}${opts.unit ?? ""}${pct}${b.note ? ` ${b.note}` : ""}`;
     const tip = b.title ?? `${b.label}: ${text}`;
     return (
@@ -75,7 +77,9 @@ export function niceTicks(min: number, max: number, target = 6): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => span / s <= target) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Math.round(v / step) * step);
+  // Ticks as multiples of the step, cut to 12 significant digits (0.6, not 0.6000000000000001).
+  for (let k = Math.ceil(min / step - 1e-9); k * step <= max + step * 1e-9; k++)
+    ticks.push(Number((k * step).toPrecision(12)));
   return ticks;
 }
 
@@ -113,14 +117,16 @@ export function connectionTimeline(title: string, rows: TimelineRow[], more: num
     const x0 = x(r.start);
     const x1 = Math.max(x(r.end), x0 + 2);
     const marks: string[] = [];
-    for (const s of r.syns) marks.push(`<path class="tl-syn" d="M${x(s).toFixed(1)} ${mid - 5}l4 5-4 5-4-5z"/>`);
-    for (const f of r.fins) marks.push(`<rect class="tl-fin" x="${(x(f) - 1).toFixed(1)}" y="${mid - 5}" width="2" height="10"/>`);
+    for (const s of r.syns)
+      marks.push(`<path class="tl-syn" d="M${x(s).toFixed(1)} ${mid - 6}l5 6-5 6-5-6z"/>`);
+    for (const f of r.fins)
+      marks.push(`<rect class="tl-fin" x="${(x(f) - 1).toFixed(1)}" y="${mid - 5}" width="2" height="10"/>`);
     if (r.rst !== undefined) {
       const rx = x(r.rst);
       marks.push(`<path class="tl-rst" d="M${(rx - 4).toFixed(1)} ${mid - 4}l8 8m0-8l-8 8"/>`);
     }
     parts.push(
-      `<a href="#conn-${r.stream}" class="tl-row conn-link" data-stream="${r.stream}"><title>${esc(r.title)}</title>` +
+      `<a href="#conn-${r.stream}" class="tl-row conn-link${r.cls.includes("ctx") ? " ctx-row" : ""}" data-stream="${r.stream}"><title>${esc(r.title)}</title>` +
         `<rect class="tl-hit" x="0" y="${y}" width="${width}" height="${rowH}"/>` +
         `<text class="tl-label" x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${esc(clip(r.label, 28))}</text>` +
         `<rect class="tl-bar tl-${esc(r.cls)}" x="${x0.toFixed(1)}" y="${mid - 3}" width="${(x1 - x0).toFixed(1)}" height="6" rx="2"/>${marks.join("")}</a>`,
@@ -161,7 +167,14 @@ export interface LadderRow {
 }
 
 /** A packet ladder: client and server as two vertical lines, one arrow per packet, in order. */
-export function packetLadder(title: string, client: string, server: string, rows: LadderRow[], more: number, id?: string): string {
+export function packetLadder(
+  title: string,
+  client: string,
+  server: string,
+  rows: LadderRow[],
+  more: number,
+  id?: string,
+): string {
   const width = 900;
   const left = 300;
   const right = 760;
@@ -175,6 +188,10 @@ export function packetLadder(title: string, client: string, server: string, rows
     `<line class="ld-life" x1="${left}" x2="${left}" y1="22" y2="${height - 4}"/>`,
     `<line class="ld-life" x1="${right}" x2="${right}" y1="22" y2="${height - 4}"/>`,
   ];
+  // The longest silences are what a ladder is read for: they stand out.
+  let longest = 0;
+  for (let i = 1; i < rows.length; i++) longest = Math.max(longest, rows[i].time - rows[i - 1].time);
+  const long = Math.max(0.1, longest / 2);
   let prev = t0;
   rows.forEach((r, i) => {
     const y = top + i * rowH;
@@ -189,14 +206,15 @@ export function packetLadder(title: string, client: string, server: string, rows
     parts.push(
       `<a href="#frame-${r.frame}" class="frame-link ${cls}" data-frame="${r.frame}"><title>${esc(`frame ${r.frame} at ${r.time.toFixed(6)} s: ${label}`)}</title>` +
         `<text class="ld-time" x="${left - 110}" y="${y + 10}" text-anchor="end">${esc(seconds(r.time - t0))}</text>` +
-        `<text class="ld-gap" x="${left - 12}" y="${y + 10}" text-anchor="end">${i > 0 ? `+${esc(seconds(gap))}` : ""}</text>` +
+        `<text class="ld-gap${i > 0 && gap >= long ? " long" : ""}" x="${left - 12}" y="${y + 10}" text-anchor="end">${i > 0 ? `+${esc(seconds(gap))}` : ""}</text>` +
         `<text class="ld-frame" x="${left - 110}" y="${y + 21}" text-anchor="end">#${r.frame}</text>` +
         `<line class="ld-arrow" x1="${from}" y1="${y + 2}" x2="${to - dir * 2}" y2="${y1}"/>` +
         `<path class="ld-head" d="M${to} ${y1}l${-dir * 8} -6v8z"/>` +
         `<text class="ld-label" x="${(left + right) / 2}" y="${y + 4}" text-anchor="middle">${esc(label.length > 80 ? `${label.slice(0, 79)}…` : label)}</text></a>`,
     );
   });
-  const note = more > 0 ? `<p class="more">… and ${count(more)} more packets (see the connection's charts).</p>` : "";
+  const note =
+    more > 0 ? `<p class="more">… and ${count(more)} more packets (see the connection's charts).</p>` : "";
   return (
     `<figure class="svg-chart ladder"${id ? ` id="${esc(id)}"` : ""}><figcaption>${esc(title)}</figcaption>` +
     `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(title)}">${parts.join("")}</svg>${note}</figure>`

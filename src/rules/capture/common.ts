@@ -1,6 +1,6 @@
 // Shared pieces of the capture-side rules: the documented rule shape, threshold reading, the
 // measurements several rules need (RTT of the path, loss, data segments) and number formatting.
-import type { ConnectionSummary, DirectionFacts } from "../../core/tcp/types.js";
+import type { ConnectionSummary, DirectionFacts, PeerSilence } from "../../core/tcp/types.js";
 import type { Facts, Rule, RuleContext } from "../types.js";
 
 /** A rule that also says what it is and which thresholds it reads (for `tcpdoctor rules`). */
@@ -83,15 +83,24 @@ export function pmtuIcmp(c: ConnectionSummary): ConnectionSummary["icmp"] {
 }
 
 /**
+ * Segments lost after the capture point: distinct resent ranges the receiver did not already have
+ * (each counted once however often it was resent), else — facts without that count — every resend
+ * minus the spurious ones.
+ */
+export function lostAfterCapture(d: DirectionFacts): number {
+  return d.lostAfterCapture ?? Math.max(0, d.repeatedSegments - d.retransmissions.spurious);
+}
+
+/**
  * Segments this direction really lost, counted from the bytes: ranges sent twice (lost after the
- * capture point) plus holes filled late by a retransmission (lost before it), minus retransmissions
- * that were spurious. Retransmissions after an honoured ICMP "fragmentation needed" are the cost of
+ * capture point, see lostAfterCapture) plus holes filled late by a retransmission (lost before it).
+ * Retransmissions after an honoured ICMP "fragmentation needed" are the cost of
  * path-MTU discovery, not loss: every too-big segment in flight at that moment is resent (usually
  * split in two), and routers rate-limit the ICMP, so the cost is up to one window.
  */
 export function lostSegments(c: ConnectionSummary, side: Side): number {
   const d = c.dir[side];
-  const raw = d.repeatedSegments + (d.lostBeforeCapture ?? 0) - d.retransmissions.spurious;
+  const raw = lostAfterCapture(d) + (d.lostBeforeCapture ?? 0);
   const icmp = pmtuIcmp(c).length;
   const pmtuCost = icmp > 0 ? Math.max(2 * icmp, Math.ceil(d.maxInFlight / segmentSize(d))) : 0;
   return Math.max(0, raw - pmtuCost);
@@ -124,6 +133,45 @@ export function established(c: ConnectionSummary): boolean {
   if (c.handshake.synSeen && c.handshake.synAckSeen && (c.bytes.client > 0 || c.bytes.server > 0))
     return true;
   return !c.handshake.synSeen && c.packets.client > 0 && c.packets.server > 0;
+}
+
+/** Gaps between successive times. */
+export function gaps(times: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < times.length; i++) out.push(times[i] - times[i - 1]);
+  return out;
+}
+
+/**
+ * Resends of one segment on a backed-off timer: every gap at least about as long as the one before
+ * (scheduling jitter allowed), and the last clearly longer than the first.
+ */
+export function backedOff(times: number[], minGrowth: number): boolean {
+  const g = gaps(times);
+  if (g.length < 1) return false;
+  for (let i = 1; i < g.length; i++) if (g[i] < 0.8 * g[i - 1]) return false;
+  return g.length === 1 || g[g.length - 1] >= minGrowth * g[0];
+}
+
+/**
+ * A side whose last retransmissions got no packet at all back: the lowest unacknowledged segment
+ * resent at least `minResends` times on a backed-off timer until the capture ended, the peer silent
+ * since before the first of them although it had answered earlier. Linux gives up after
+ * tcp_retries2 without sending anything, so this tail is all a capture shows of the abort.
+ */
+export function silentRetransmissionTail(
+  c: ConnectionSummary,
+  side: Side,
+  minResends: number,
+  minGrowth: number,
+): PeerSilence | undefined {
+  const tail = c.dir[side].silentTail;
+  if (!tail || tail.answered) return undefined;
+  const peer: Side = side === "client" ? "server" : "client";
+  if (c.packets[peer] === 0 || !established(c)) return undefined;
+  const heads = tail.headRetransmissionTimes;
+  if (heads.length < minResends || !backedOff(heads, minGrowth)) return undefined;
+  return tail;
 }
 
 /** Where the captures of these connections were taken, by majority of the per-connection guesses. */

@@ -14,6 +14,7 @@ import {
   baseRtt,
   captureEnd,
   type DocumentedRule,
+  established,
   fmtSeconds,
   groupBy,
   listSome,
@@ -289,8 +290,12 @@ export const slowHandshake: DocumentedRule = {
     const t = readThresholds(ctx, slowHandshakeDefaults);
     const out: Finding[] = [];
     for (const s of serviceAttempts(facts, ATTEMPT_DEFAULTS)) {
-      if (s.answered.length === 0) continue;
-      const slowSynAck = s.answered.filter((c) => {
+      // Only connections that were set up count: a SYN-ACK whose final ACK never came is a
+      // half-open attempt (handshake-incomplete), however many SYNs preceded it.
+      const completed = s.answered.filter(established);
+      if (completed.length === 0) continue;
+      const retried = s.retried.filter(established);
+      const slowSynAck = completed.filter((c) => {
         if (c.handshake.synCount >= 2) return false;
         const hs = c.handshake.synToSynAck;
         const rtt = c.rtt && c.rtt.samples >= 1 ? c.rtt.min : undefined;
@@ -298,15 +303,15 @@ export const slowHandshake: DocumentedRule = {
           hs !== undefined && rtt !== undefined && hs >= t.rttFactor * rtt && hs - rtt >= t.minExtraSeconds
         );
       });
-      const slow = [...s.retried, ...slowSynAck];
-      if (slow.length === 0 || slow.length / s.answered.length < t.minFraction) continue;
+      const slow = [...retried, ...slowSynAck];
+      if (slow.length === 0 || slow.length / completed.length < t.minFraction) continue;
       const times = slow.map((c) => connectTime(c)).filter((x): x is number => x !== undefined);
-      const rtts = s.answered.map((c) => baseRtt(c)).filter((x): x is number => x !== undefined);
+      const rtts = completed.map((c) => baseRtt(c)).filter((x): x is number => x !== undefined);
       const rtt = rtts.length ? minOf(rtts) : undefined;
       const parts: string[] = [];
-      if (s.retried.length) {
+      if (retried.length) {
         parts.push(
-          `${s.retried.length} of ${s.answered.length} connections to ${s.server} were answered only after the client retransmitted its SYN (up to ${maxOf(s.retried.map((c) => c.handshake.synCount))} SYNs)`,
+          `${retried.length} of ${completed.length} connections to ${s.server} were answered only after the client retransmitted its SYN (up to ${maxOf(retried.map((c) => c.handshake.synCount))} SYNs)`,
         );
       }
       if (slowSynAck.length) {
@@ -317,14 +322,14 @@ export const slowHandshake: DocumentedRule = {
       const summary = `${parts.join("; ")}: connecting took ${times.length ? `${fmtSeconds(minOf(times))} to ${fmtSeconds(maxOf(times))}` : "far longer than the path needs"}${rtt !== undefined ? ` instead of about ${fmtSeconds(rtt)}` : ""} (${listStreams(streamsOf(slow))}).`;
       out.push(
         makeFinding("slow-handshake", {
-          confidence: s.retried.length ? "high" : "medium",
+          confidence: retried.length ? "high" : "medium",
           summary,
           evidence: {
             server: s.server,
             slow: slow.length,
-            connections: s.answered.length,
-            fraction: Math.round((slow.length / s.answered.length) * 1000) / 1000,
-            afterSynRetries: s.retried.length,
+            connections: completed.length,
+            fraction: Math.round((slow.length / completed.length) * 1000) / 1000,
+            afterSynRetries: retried.length,
             slowSynAck: slowSynAck.length,
             connectSeconds: times.slice(0, 10).map((x) => sec(x)),
             pathRttSeconds: sec(rtt),

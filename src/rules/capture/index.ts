@@ -14,7 +14,13 @@ import { slowServerResponse } from "./latency.js";
 import { closeWaitLeak, connectionChurn, deadPeer } from "./lifetime.js";
 import { listenOverflow, synFlood } from "./listen.js";
 import { pmtuBlackhole, pmtuReduced } from "./pmtu.js";
-import { idleTimeoutReset, resetAfterConnect, resetByClient, resetByServer } from "./resets.js";
+import {
+  idleTimeoutReset,
+  resetAfterConnect,
+  resetByClient,
+  resetByServer,
+  resetStorm,
+} from "./resets.js";
 import {
   bandwidthBottleneck,
   cwndLimitedLossyPath,
@@ -46,6 +52,7 @@ export const captureRules: Rule[] = [
   resetByClient,
   resetAfterConnect,
   idleTimeoutReset,
+  resetStorm,
   deadPeer,
   closeWaitLeak,
   connectionChurn,

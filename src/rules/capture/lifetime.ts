@@ -1,11 +1,12 @@
 // Connection lifetime: peers that vanish, sockets never closed, connections opened per request.
-import type { ConnectionSummary } from "../../core/tcp/types.js";
+import type { ConnectionSummary, PeerSilence } from "../../core/tcp/types.js";
 import { makeFinding } from "../catalogue.js";
 import type { Finding } from "../types.js";
 import {
   captureEnd,
   type DocumentedRule,
   fmtSeconds,
+  gaps,
   groupBy,
   listStreams,
   maxOf,
@@ -14,6 +15,7 @@ import {
   readThresholds,
   type Side,
   sec,
+  silentRetransmissionTail,
   streamsOf,
   varsOf,
 } from "./common.js";
@@ -23,24 +25,32 @@ import {
 const deadPeerDefaults = {
   /** Unanswered keepalive probes at the end of a connection (answered ones are healthy keepalive). */
   minUnansweredProbes: 2,
-  /** Timeout retransmissions of data before the sender gave up with a RST. */
+  /** Timeout retransmissions of data before the sender gave up (with a RST, or silently at the capture's end). */
   minTimeoutRetransmissions: 3,
+  /**
+   * Growth of the gaps between the resends of the stuck segment, last gap over first: a backed-off
+   * retransmission timer (Linux doubles it) rather than a sender that keeps resending on its own.
+   */
+  minBackoffGrowth: 1.5,
+};
+
+type DeadPeerHit = {
+  c: ConnectionSummary;
+  prober: Side;
+  how: "keepalive" | "retransmission";
+  aborted: boolean;
+  tail?: PeerSilence;
 };
 
 export const deadPeer: DocumentedRule = {
   id: "dead-peer",
   description:
-    "The peer answered, then went silent: keepalive probes (or data retransmissions) unanswered until the connection was aborted.",
+    "The peer answered, then went silent: keepalive probes or retransmissions of the same data on a backed-off timer unanswered until the connection was aborted (with a RST, or silently when the retries ran out).",
   needs: ["connections"],
   thresholds: deadPeerDefaults,
   evaluate(facts, ctx) {
     const t = readThresholds(ctx, deadPeerDefaults);
-    const hits: {
-      c: ConnectionSummary;
-      prober: Side;
-      how: "keepalive" | "retransmission";
-      aborted: boolean;
-    }[] = [];
+    const hits: DeadPeerHit[] = [];
     for (const c of facts.connections) {
       const rstBy = c.close.firstRst;
       const ka = c.keepalive;
@@ -58,6 +68,13 @@ export const deadPeer: DocumentedRule = {
         c.dir[rstBy].retransmissions.rto >= t.minTimeoutRetransmissions
       ) {
         hits.push({ c, prober: rstBy, how: "retransmission", aborted: true });
+        continue;
+      }
+      for (const side of ["client", "server"] as const) {
+        const tail = silentRetransmissionTail(c, side, t.minTimeoutRetransmissions, t.minBackoffGrowth);
+        if (!tail) continue;
+        hits.push({ c, prober: side, how: "retransmission", aborted: rstBy === side, tail });
+        break;
       }
     }
     if (hits.length === 0) return [];
@@ -66,33 +83,56 @@ export const deadPeer: DocumentedRule = {
     const peer = h.prober === "client" ? c.server : c.client;
     const me = h.prober === "client" ? c.client : c.server;
     const ka = c.keepalive;
-    const summary =
-      h.how === "keepalive"
-        ? `${peer} answered ${plural(ka.answered, "keepalive probe")} from ${me}, then stopped answering: the last ${plural(ka.unansweredTail, "probe")} got no reply` +
-          (h.aborted
-            ? ` and ${me} aborted the connection with a RST (frame ${c.close.rstFrame ?? c.lastFrame}; its application gets ETIMEDOUT).`
-            : " before the capture ended.") +
-          ` The peer host or the path to it died (crash, partition, or a firewall/NAT that lost the flow); keepalive detected it as designed.`
-        : `${me} retransmitted unacknowledged data ${plural(c.dir[h.prober].retransmissions.rto, "time")} on timeout, got no answer from ${peer} and aborted with a RST (frame ${c.close.rstFrame ?? c.lastFrame}): the peer or the path to it is gone.`;
+    let summary: string;
+    if (h.how === "keepalive") {
+      summary =
+        `${peer} answered ${plural(ka.answered, "keepalive probe")} from ${me}, then stopped answering: the last ${plural(ka.unansweredTail, "probe")} got no reply` +
+        (h.aborted
+          ? ` and ${me} aborted the connection with a RST (frame ${c.close.rstFrame ?? c.lastFrame}; its application gets ETIMEDOUT).`
+          : " before the capture ended.") +
+        ` The peer host or the path to it died (crash, partition, or a firewall/NAT that lost the flow); keepalive detected it as designed.`;
+    } else if (h.tail) {
+      const heads = h.tail.headRetransmissionTimes;
+      const g = gaps(heads);
+      summary =
+        `${peer} acknowledged data, then went silent at ${fmtSeconds(h.tail.start)} into the capture: ${me} resent the same unacknowledged segment ${plural(heads.length, "time")} with growing timeouts (gaps ${g.map((x) => fmtSeconds(x)).join(", ")}) and got no packet at all back — no ACK, no RST, no ICMP — ` +
+        `for the ${fmtSeconds(h.tail.end - h.tail.start)} until the capture ended (last resend frame ${h.tail.lastFrame}). ` +
+        (h.aborted
+          ? `${me} then aborted with a RST. `
+          : "Linux gives up after net.ipv4.tcp_retries2 (or TCP_USER_TIMEOUT) without sending anything, so the application's send/recv fails with ETIMEDOUT. ") +
+        "Nothing gets through at all, so this is not random loss or congestion: the peer host or the path to it died.";
+    } else {
+      summary = `${me} retransmitted unacknowledged data ${plural(c.dir[h.prober].retransmissions.rto, "time")} on timeout, got no answer from ${peer} and aborted with a RST (frame ${c.close.rstFrame ?? c.lastFrame}): the peer or the path to it is gone.`;
+    }
+    const evidence: Record<string, unknown> = {
+      stream: c.stream,
+      prober: me,
+      peer,
+      detectedBy: h.how,
+      probesAnswered: ka.answered,
+      probesUnanswered: ka.unansweredTail,
+      timeoutRetransmissions: c.dir[h.prober].retransmissions.rto,
+      abortedWithRst: h.aborted,
+      rstFrame: c.close.rstFrame,
+      connections: hits.length,
+    };
+    if (h.tail) {
+      evidence.peerSilentFromSeconds = sec(h.tail.start);
+      evidence.silentSeconds = sec(h.tail.end - h.tail.start);
+      evidence.resendsOfStuckSegment = h.tail.headRetransmissionTimes.length;
+      evidence.resendGapsSeconds = gaps(h.tail.headRetransmissionTimes).map((x) => sec(x));
+      evidence.firstResendFrame = h.tail.firstFrame;
+      evidence.lastResendFrame = h.tail.lastFrame;
+    }
     return [
       makeFinding("dead-peer", {
-        confidence: h.aborted ? "high" : "medium",
+        confidence:
+          h.aborted || (h.tail !== undefined && h.tail.headRetransmissionTimes.length >= 4) ? "high" : "medium",
         summary,
-        evidence: {
-          stream: c.stream,
-          prober: me,
-          peer,
-          detectedBy: h.how,
-          probesAnswered: ka.answered,
-          probesUnanswered: ka.unansweredTail,
-          timeoutRetransmissions: c.dir[h.prober].retransmissions.rto,
-          abortedWithRst: h.aborted,
-          rstFrame: c.close.rstFrame,
-          connections: hits.length,
-        },
+        evidence,
         streams: hits.map((x) => x.c.stream),
         vars: { ...varsOf(c), server: peer, serverIp: h.prober === "client" ? c.serverIp : c.clientIp },
-        score: h.aborted ? 65 : 50,
+        score: h.aborted ? 65 : h.tail ? 60 : 50,
       }),
     ];
   },

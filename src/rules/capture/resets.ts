@@ -11,12 +11,15 @@ import {
   fmtBytes,
   fmtPct,
   fmtSeconds,
+  listSome,
   listStreams,
   maxOf,
+  minOf,
   plural,
   readThresholds,
   type Side,
   sec,
+  silentRetransmissionTail,
   streamsOf,
   varsOf,
 } from "./common.js";
@@ -54,12 +57,26 @@ export interface ResetInfo {
   idle?: number;
 }
 
+/**
+ * Both sides had sent their FIN before the RST: the connection was already closed in order, and the
+ * RST only answers a segment that came late (a socket already gone answers anything with a reset).
+ * Teardown noise, not an abort: nothing was lost.
+ */
+export function resetAfterOrderlyClose(c: ConnectionSummary): boolean {
+  const rst = c.close.rstAt;
+  const cf = c.dir.client.finAt;
+  const sf = c.dir.server.finAt;
+  return rst !== undefined && cf !== undefined && sf !== undefined && cf <= rst && sf <= rst;
+}
+
 /** The reading of one reset connection, or undefined when it was not reset after establishment. */
 export function classifyReset(c: ConnectionSummary, t: ResetThresholds): ResetInfo | undefined {
   const by = c.close.firstRst;
   if (!by || c.handshake.refused || c.state === "REJ" || !established(c)) return undefined;
+  if (resetAfterOrderlyClose(c)) return undefined;
   // Keepalive probes (or retransmissions) unanswered until the prober aborted: the peer is gone.
   if (c.keepalive.unansweredTail > 0 && c.dir[by].keepAlives > 0) return { c, by, kind: "dead-peer" };
+  if (silentRetransmissionTail(c, by, 3, 1.5)) return { c, by, kind: "dead-peer" };
   const rst = c.close.rstAt ?? c.start + c.duration;
   const rtt = baseRtt(c) ?? 0;
   const longIdle = (x: number) => x >= t.minIdleSeconds && x >= t.minIdleRtts * rtt;
@@ -212,3 +229,135 @@ export const idleTimeoutReset = resetRule(
   "idle-timeout-reset",
   "A RST right after ≥10 s (and ≥100 RTTs) of silence, or answering the first packet after one.",
 );
+
+// ---------------------------------------------------------------------------- reset-storm
+
+const stormDefaults = {
+  /** Connections one host ended with a RST (refusals and aborts) before it is a storm. */
+  minResets: 20,
+  /** …as a share of all the connections of that host in the capture. */
+  minShare: 0.25,
+  /** …at this rate or faster (resets per second from the first to the last; a span under 1 s counts as 1 s). */
+  minRatePerSecond: 1,
+};
+
+interface StormReset {
+  c: ConnectionSummary;
+  /** Who sent the RST. */
+  by: Side;
+  kind: "refused" | Exclude<ResetKind, "dead-peer"> | "dead-peer";
+  at: number;
+}
+
+/**
+ * Resets that ended a connection attempt or a connection: refusals (SYN answered by RST) and the
+ * readings of classifyReset, except a client's abortive close after a finished exchange (a common,
+ * harmless way to skip TIME_WAIT) and RSTs after an orderly close (classifyReset drops those).
+ */
+function stormResets(conns: ConnectionSummary[]): StormReset[] {
+  const out: StormReset[] = [];
+  for (const c of conns) {
+    if (c.handshake.refused || c.state === "REJ") {
+      out.push({ c, by: "server", kind: "refused", at: c.close.rstAt ?? c.start + c.duration });
+      continue;
+    }
+    const r = classifyReset(c, RESET_DEFAULTS);
+    if (!r) continue;
+    if (r.kind === "reset-by-client" && !abortedMidTransfer(c)) continue;
+    out.push({ c, by: r.by, kind: r.kind, at: c.close.rstAt ?? c.start + c.duration });
+  }
+  return out;
+}
+
+const STORM_KIND_TEXT: Record<StormReset["kind"], string> = {
+  refused: "refused connection attempts (SYN answered by RST)",
+  "reset-after-connect": "connections reset right after the handshake",
+  "reset-by-server": "connections aborted by the server",
+  "reset-by-client": "transfers aborted by the client",
+  "idle-timeout-reset": "connections reset after an idle period",
+  "dead-peer": "connections aborted after an unanswered peer",
+};
+
+export const resetStorm: DocumentedRule = {
+  id: "reset-storm",
+  description:
+    "One host ends many connections with RSTs (refusals and aborts) at an abnormal rate: a large share of its connections in the capture, at least one per second.",
+  needs: ["connections"],
+  thresholds: stormDefaults,
+  evaluate(facts, ctx) {
+    const t = readThresholds(ctx, stormDefaults);
+    const resets = stormResets(facts.connections);
+    if (resets.length < t.minResets) return [];
+    const ipOf = (c: ConnectionSummary, side: Side) => (side === "server" ? c.serverIp : c.clientIp);
+    const perHost = new Map<string, number>();
+    for (const c of facts.connections) {
+      perHost.set(c.clientIp, (perHost.get(c.clientIp) ?? 0) + 1);
+      if (c.serverIp !== c.clientIp) perHost.set(c.serverIp, (perHost.get(c.serverIp) ?? 0) + 1);
+    }
+    const bySender = new Map<string, StormReset[]>();
+    for (const r of resets) {
+      const ip = ipOf(r.c, r.by);
+      const list = bySender.get(ip);
+      if (list) list.push(r);
+      else bySender.set(ip, [r]);
+    }
+    const out: Finding[] = [];
+    for (const [host, mine] of bySender) {
+      if (mine.length < t.minResets) continue;
+      const total = perHost.get(host) ?? mine.length;
+      const share = mine.length / Math.max(1, total);
+      if (share < t.minShare) continue;
+      const times = mine.map((r) => r.at);
+      const span = maxOf(times) - minOf(times);
+      const rate = mine.length / Math.max(1, span);
+      if (rate < t.minRatePerSecond) continue;
+      const kinds = new Map<StormReset["kind"], number>();
+      for (const r of mine) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + 1);
+      const kindList = [...kinds.entries()].sort((a, b) => b[1] - a[1]);
+      const peers = new Map<string, number>();
+      const ports = new Map<number, number>();
+      for (const r of mine) {
+        const peerIp = r.by === "server" ? r.c.clientIp : r.c.serverIp;
+        peers.set(peerIp, (peers.get(peerIp) ?? 0) + 1);
+        const port = r.by === "server" ? r.c.serverPort : r.c.clientPort;
+        ports.set(port, (ports.get(port) ?? 0) + 1);
+      }
+      const topPeers = [...peers.entries()].sort((a, b) => b[1] - a[1]);
+      const topPorts = [...ports.entries()].sort((a, b) => b[1] - a[1]);
+      const c = mine[0].c;
+      const sentFromServerSide = mine.filter((r) => r.by === "server").length >= mine.length / 2;
+      const summary =
+        `${host} ended ${mine.length} of its ${total} connections in the capture with a RST (${fmtPct(share)}) within ${fmtSeconds(span)} — ${rate >= 10 ? Math.round(rate) : rate.toFixed(1)} per second: ` +
+        `${kindList.map(([k, n]) => `${n} ${STORM_KIND_TEXT[k]}`).join(", ")}. ` +
+        `They went to ${plural(peers.size, "peer")} (${listSome(topPeers.map(([ip, n]) => `${ip} ×${n}`))})` +
+        (sentFromServerSide
+          ? ` on ${plural(ports.size, "port")} of ${host} (${listSome(topPorts.map(([p, n]) => `${p} ×${n}`))}). `
+          : ". ") +
+        "Resets in bulk mean connections are refused or aborted en masse — clients hammering a closed port, a service or proxy aborting connections, a reject rule, or a scan.";
+      out.push(
+        makeFinding("reset-storm", {
+          confidence: mine.length >= 2 * t.minResets ? "high" : "medium",
+          summary,
+          evidence: {
+            resetSender: host,
+            resets: mine.length,
+            connectionsOfHost: total,
+            share: Math.round(share * 1000) / 1000,
+            spanSeconds: sec(span),
+            perSecond: Math.round(rate * 10) / 10,
+            kinds: Object.fromEntries(kindList),
+            peers: topPeers.slice(0, 5).map(([ip, n]) => ({ ip, resets: n })),
+            ports: topPorts.slice(0, 5).map(([port, n]) => ({ port, resets: n })),
+            resetFrames: mine.slice(0, 10).map((r) => r.c.close.rstFrame ?? r.c.lastFrame),
+          },
+          streams: streamsOf(mine.map((r) => r.c)),
+          vars: sentFromServerSide
+            ? varsOf(c)
+            : { ...varsOf(c), server: c.client, serverIp: c.clientIp, serverPort: c.clientPort },
+          score: 45 + Math.min(25, Math.round(share * 20 + Math.log10(rate) * 5)),
+        }),
+      );
+    }
+    return out;
+  },
+};

@@ -1,5 +1,5 @@
 // Data transfer: loss, loss-bound congestion windows, bottlenecks, flow control, reordering.
-import type { ConnectionSummary, DirectionFacts } from "../../core/tcp/types.js";
+import type { ConnectionSummary, DirectionFacts, PeerSilence } from "../../core/tcp/types.js";
 import { makeFinding } from "../catalogue.js";
 import {
   baseRtt,
@@ -13,6 +13,7 @@ import {
   lostSegments,
   mathisBps,
   maxOf,
+  minOf,
   otherSide,
   plural,
   readThresholds,
@@ -69,7 +70,48 @@ const lossDefaults = {
   minLossRate: 0.01,
   /** Lost segments on a path before it is reported (a handful is normal TCP life). */
   minLostSegments: 5,
+  /** Share of the lost segments inside one stretch of silence from the peer that makes the loss one burst (an outage). */
+  minBurstShare: 0.8,
 };
+
+/** A flow's losses that fell in one stretch of silence from the peer, which ended. */
+interface Burst {
+  f: Flow;
+  silence: PeerSilence;
+  lost: number;
+}
+
+/**
+ * The stretch of silence from the receiver in which the flow lost its segments, when the path
+ * stayed down across at least one backed-off resend of the same segment and then came back.
+ */
+function burstOf(f: Flow): Burst | undefined {
+  const s = f.d.peerSilence;
+  if (!s || !s.answered || s.headRetransmissionTimes.length < 2) return undefined;
+  const lost = Math.min(s.lostSegments, f.lostAfter);
+  return lost > 0 ? { f, silence: s, lost } : undefined;
+}
+
+/** "the peer sent nothing for …": what an outage of the path looked like from the capture. */
+function describeBurst(bursts: Burst[], lost: number, segments: number): string {
+  const b = [...bursts].sort((x, y) => y.lost - x.lost)[0];
+  const s = b.silence;
+  const inBurst = bursts.reduce((n, x) => n + x.lost, 0);
+  const heads = s.headRetransmissionTimes;
+  // The path was still down when the last unanswered resend left, and back when the answered one did.
+  const atLeast = heads[heads.length - 2] - s.start;
+  const atMost = heads[heads.length - 1] - s.start;
+  const span =
+    atMost - atLeast >= 0.1 * atMost
+      ? `between ${fmtSeconds(atLeast)} and ${fmtSeconds(atMost)}`
+      : `about ${fmtSeconds(atMost)}`;
+  const rest = lost - inBurst;
+  return (
+    ` The losses came in one burst, not spread across the transfer: ${receiver(b.f)} sent nothing for ${fmtSeconds(s.end - s.start)} (from ${fmtSeconds(s.start)} into the capture) while ${sender(b.f)} resent the same segment ${plural(heads.length, "time")} with growing timeouts, ` +
+    `and the transfer resumed once it answered — an outage of the path or the peer lasting ${span}, during which ${inBurst} of the ${lost} lost segments were in flight. ` +
+    `Outside it ${rest === 0 ? "nothing was lost" : `${plural(rest, "segment")} ${rest === 1 ? "was" : "were"} lost (${fmtPct(rest / Math.max(1, segments))})`}.`
+  );
+}
 
 export const packetLoss: DocumentedRule = {
   id: "packet-loss",
@@ -118,8 +160,17 @@ export const packetLoss: DocumentedRule = {
       rto + fast > 0
         ? ` Of the retransmissions labelled as such, ${fast} were fast (after duplicate ACKs/SACK) and ${rto} came after a retransmission timeout.`
         : "";
+    const unneeded = worst.fl.reduce((n, f) => n + (f.d.unneededRetransmissions ?? 0), 0);
+    const resentNotLost =
+      unneeded > 0
+        ? ` ${plural(unneeded, "further resent segment")} ${unneeded === 1 ? "is" : "are"} not counted: the receiver already had ${unneeded === 1 ? "it" : "them"} (D-SACK, or ACKed too soon to answer the resend).`
+        : "";
+    const bursts = worst.fl.map(burstOf).filter((b): b is Burst => b !== undefined);
+    const inBurst = bursts.reduce((n, b) => n + b.lost, 0);
+    const bursty = bursts.length > 0 && inBurst >= t.minBurstShare * worst.lost;
     const summary =
-      `${worst.lost} of ${worst.segments} data segments from ${src} to ${dst} were lost and retransmitted (${fmtPct(worst.rate)} loss${worst.fl.length > 1 ? ` over ${plural(worst.fl.length, "connection")}` : ""}; healthy paths lose well under 0.1%). ${where}${split}` +
+      `${worst.lost} of ${worst.segments} data segments from ${src} to ${dst} were lost and retransmitted (${fmtPct(worst.rate)} loss${worst.fl.length > 1 ? ` over ${plural(worst.fl.length, "connection")}` : ""}; healthy paths lose well under 0.1%). ${where}${split}${resentNotLost}` +
+      (bursty ? describeBurst(bursts, worst.lost, worst.segments) : "") +
       (lossy.length > 1
         ? ` Also lossy: ${listSome(lossy.slice(1).map((l) => `${l.path} ${fmtPct(l.rate)}`))}.`
         : "");
@@ -141,6 +192,18 @@ export const packetLoss: DocumentedRule = {
           lostBeforeCapturePoint: before,
           fastRetransmissions: fast,
           timeoutRetransmissions: rto,
+          unneededRetransmissions: unneeded,
+          ...(bursty
+            ? {
+                burst: {
+                  lostSegments: inBurst,
+                  peerSilentFromSeconds: sec(minOf(bursts.map((b) => b.silence.start))),
+                  peerSilentUntilSeconds: sec(maxOf(bursts.map((b) => b.silence.end))),
+                  longestSilenceSeconds: sec(maxOf(bursts.map((b) => b.silence.end - b.silence.start))),
+                  firstFrame: minOf(bursts.map((b) => b.silence.firstFrame)),
+                },
+              }
+            : {}),
           worstStream: top?.c.stream,
           worstStreamLost: top?.lost,
         },
@@ -186,6 +249,9 @@ export const cwndLimitedLossyPath: DocumentedRule = {
       if (!c.throughput || c.throughput.direction !== f.side) continue;
       const rate = f.lost / f.segments;
       if (f.lost < t.minLostSegments || rate < t.minLossRate) continue;
+      // Losses in one outage say nothing about the loss rate a congestion control lives with.
+      const burst = burstOf(f);
+      if (burst && burst.lost >= lossDefaults.minBurstShare * f.lost) continue;
       if (!c.rtt || c.rtt.samples < t.minRttSamples) continue;
       const rtt = typicalRtt(c);
       const base = baseRtt(c);
