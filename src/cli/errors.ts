@@ -19,3 +19,8 @@ export function errorLine(err: unknown): string {
   if (err instanceof Error) return err.message.split("\n")[0] ?? String(err);
   return String(err);
 }
+
+/** A fault in tcpdoctor itself (not in its input): it must not be reported as the input's fault. */
+export function isInternalError(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
+}

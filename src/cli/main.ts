@@ -4,7 +4,7 @@
 import { platform } from "node:os";
 import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../version.js";
-import { EXIT_USAGE, errorLine, UserError } from "./errors.js";
+import { EXIT_USAGE, errorLine, isInternalError, UserError } from "./errors.js";
 
 function run<A extends unknown[]>(load: () => Promise<{ default: (...args: A) => Promise<number> }>) {
   return async (...args: A) => {
@@ -166,6 +166,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** One line for a failure; a fault of tcpdoctor itself says so, so nobody blames their input. */
+function failureLine(err: unknown): string {
+  if (!isInternalError(err)) return errorLine(err);
+  return `internal error: ${errorLine(err)}${process.env.TCPDOCTOR_DEBUG ? "" : " (TCPDOCTOR_DEBUG=1 shows where)"}`;
+}
+
 /** commander's "error: ...\n" as one tcpdoctor line with where to get help. */
 function usageLine(message: string, help: string): string {
   return `tcpdoctor: ${message.replace(/^error: /, "").trim()} (see ${help})\n`;
@@ -208,7 +214,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       return EXIT_USAGE;
     }
-    process.stderr.write(`tcpdoctor: ${errorLine(err)}\n`);
+    process.stderr.write(`tcpdoctor: ${failureLine(err)}\n`);
     if (process.env.TCPDOCTOR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return err instanceof UserError ? err.exitCode : EXIT_USAGE;
   }
@@ -225,7 +231,7 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`tcpdoctor: ${errorLine(err)}\n`);
+    process.stderr.write(`tcpdoctor: ${failureLine(err)}\n`);
     process.exitCode = EXIT_USAGE;
   },
 );

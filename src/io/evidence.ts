@@ -4,7 +4,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { gunzipSync, constants as zlibConstants } from "node:zlib";
-import { errorLine, UserError } from "../cli/errors.js";
+import { errorLine, isInternalError, UserError } from "../cli/errors.js";
 import { CaptureParser, captureFormatOf, isGzip } from "../core/capture/index.js";
 import { decodePacket, linkDecoders } from "../core/decode/index.js";
 import { CaptureAnalysis } from "../core/pipeline.js";
@@ -69,6 +69,12 @@ export async function readInputBytes(path: string): Promise<Uint8Array> {
     throw new UserError(`${path === "-" ? "stdin" : path}: ${fsErrorWords(err)}`);
   }
   return Buffer.concat(parts);
+}
+
+/** An error met while reading an input, as the input's fault; faults of the code itself pass through. */
+function inputError(name: string, err: unknown): unknown {
+  if (err instanceof UserError || isInternalError(err)) return err;
+  return new UserError(`${name}: ${errorLine(err)}`);
 }
 
 /** A file-system error in the words of the rest of the command line; other errors by their message. */
@@ -140,13 +146,13 @@ async function feedCapture(
   try {
     for await (const chunk of chunks) parser.push(chunk, emit);
   } catch (err) {
-    throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw inputError(path, err);
   }
   let info: ReturnType<CaptureParser["end"]>;
   try {
     info = parser.end();
   } catch (err) {
-    throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw inputError(path, err);
   }
   assertDecodable(path, info);
   const format = `${captureFormatOf(head) ?? info.format}${gzip ? "+gzip" : ""}`;
@@ -330,8 +336,7 @@ export async function streamPackets(
       assertDecodable(name, info);
       return { path: name, format: `${info.format}${gzip ? "+gzip" : ""}`, packets: info.packets, warnings };
     } catch (err) {
-      if (err instanceof UserError) throw err;
-      throw new UserError(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      throw inputError(name, err);
     }
   }
   if (looksBinary(head)) throw new UserError(`${name}: binary data that is neither pcap nor pcapng`);

@@ -41,6 +41,8 @@ export interface LiveCaptureOptions {
    * avoid the wait but makes the kernel drop packets under load.
    */
   flushSec?: number;
+  /** Every analysed TCP packet (e.g. the HTML report's series). */
+  onPacket?: (pa: PacketAnalysis, pkt: DecodedPacket) => void;
 }
 
 /** What tcpdump says on stderr: where it listens, its closing counters, its errors. */
@@ -320,6 +322,7 @@ export function startLiveCapture(opts: LiveCaptureOptions): LiveCapture {
   const analysis = new CaptureAnalysis({
     onPacket: (pa, pkt) => {
       if (pkt.tcp) tally.observe(pkt, pa);
+      opts.onPacket?.(pa, pkt);
     },
   });
   const parser = new CaptureParser();

@@ -69,7 +69,41 @@ function connJson(c: ConnectionSummary): Record<string, unknown> {
 
 /** The `tcpdoctor conns --json` array, ordered by stream. */
 export function connsJson(conns: ConnectionSummary[]): unknown[] {
-  return [...conns].sort((a, b) => a.stream - b.stream || a.start - b.start).map(connJson);
+  return sortedByStream(conns).map(connJson);
+}
+
+function sortedByStream(conns: ConnectionSummary[]): ConnectionSummary[] {
+  const byStream = (a: ConnectionSummary, b: ConnectionSummary) => a.stream - b.stream || a.start - b.start;
+  // Already in order (as the pipeline hands them over): no copy, no sort.
+  for (let i = 1; i < conns.length; i++)
+    if (byStream(conns[i - 1], conns[i]) > 0) return [...conns].sort(byStream);
+  return conns;
+}
+
+/**
+ * The text of `JSON.stringify(connsJson(conns), null, 2)` in pieces of about `chunkChars`
+ * characters, one connection at a time, so a million connections never sit in memory as one
+ * array of objects or one string.
+ */
+export function* connsJsonChunks(conns: ConnectionSummary[], chunkChars = 1 << 16): Generator<string> {
+  const rows = sortedByStream(conns);
+  if (rows.length === 0) {
+    yield "[]";
+    return;
+  }
+  let out = "[\n";
+  for (let i = 0; i < rows.length; i++) {
+    // An element of a pretty-printed array: stringified inside one, brackets cut off, so its
+    // indentation is the array's.
+    const item = JSON.stringify([connJson(rows[i])], null, 2);
+    out += item.slice(2, item.length - 2);
+    out += i + 1 < rows.length ? ",\n" : "\n]";
+    if (out.length >= chunkChars) {
+      yield out;
+      out = "";
+    }
+  }
+  if (out) yield out;
 }
 
 // ---- human table ----------------------------------------------------------------------------------
@@ -140,25 +174,49 @@ const COLUMNS: Column[] = [
 
 /** Aligned human table, one row per connection (ordered by stream). */
 export function connsTable(conns: ConnectionSummary[], opts: { color?: boolean } = {}): string {
+  return [...connsTableChunks(conns, opts)].join("");
+}
+
+/**
+ * The text of connsTable() in pieces of about `chunkChars` characters. Two passes over the
+ * connections (widths, then rows), so nothing but one piece is held however many there are.
+ */
+export function* connsTableChunks(
+  conns: ConnectionSummary[],
+  opts: { color?: boolean; chunkChars?: number } = {},
+): Generator<string> {
   const color = pc.createColors(opts.color ?? false);
-  if (conns.length === 0) return "no TCP connections\n";
-  const rows = [...conns].sort((a, b) => a.stream - b.stream || a.start - b.start);
-  const cells = rows.map((c) => COLUMNS.map((col) => col.cell(c)));
-  const widths = COLUMNS.map((col, i) => Math.max(col.title.length, ...cells.map((r) => r[i].length)));
+  if (conns.length === 0) {
+    yield "no TCP connections\n";
+    return;
+  }
+  const rows = sortedByStream(conns);
+  const widths = COLUMNS.map((col) => col.title.length);
+  for (const c of rows) {
+    for (let i = 0; i < COLUMNS.length; i++) {
+      const n = COLUMNS[i].cell(c).length;
+      if (n > widths[i]) widths[i] = n;
+    }
+  }
   const pad = (text: string, i: number) => {
     const last = i === COLUMNS.length - 1;
     if (COLUMNS[i].align === "right") return text.padStart(widths[i]);
     return last ? text : text.padEnd(widths[i]);
   };
-  const lines: string[] = [];
-  lines.push(color.bold(COLUMNS.map((col, i) => pad(col.title, i)).join("  ")));
-  rows.forEach((c, r) => {
-    lines.push(
-      COLUMNS.map((col, i) => {
-        const text = pad(cells[r][i], i);
-        return col.paint ? col.paint(text, c, color) : text;
-      }).join("  "),
-    );
-  });
-  return `${lines.join("\n")}\n`;
+  const chunkChars = opts.chunkChars ?? 1 << 16;
+  let out = `${color.bold(COLUMNS.map((col, i) => pad(col.title, i)).join("  "))}\n`;
+  for (const c of rows) {
+    for (let i = 0; i < COLUMNS.length; i++) {
+      const col = COLUMNS[i];
+      const text = pad(col.cell(c), i);
+      if (i > 0) out += "  ";
+      out += col.paint ? col.paint(text, c, color) : text;
+    }
+    out += "\n";
+    if (out.length >= chunkChars) {
+      yield out;
+      out = "";
+    }
+  }
+  if (out) yield out;
 }

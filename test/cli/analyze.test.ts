@@ -46,7 +46,7 @@ function parseAnalyzeJson(r: CliResult): AnalyzeJson {
     () => {
       doc = JSON.parse(r.stdout);
     },
-    `stdout is one JSON document:\n${r.stdout.slice(0, 500)}`,
+    `stdout is one JSON document (exit ${r.code}, stderr: ${r.stderr}):\n${r.stdout.slice(0, 500)}`,
   );
   assert.ok(doc && typeof doc === "object" && !Array.isArray(doc), "a JSON object");
   const o = doc as Record<string, unknown>;

@@ -65,7 +65,11 @@ describe("catalogue", () => {
       const produced = captureRules.some(
         (r) => r.id === id || ((r as DocumentedRule).produces ?? []).includes(id),
       );
-      assert.equal(alone, produced, `${id}: the catalogue says a capture alone ${alone ? "can" : "cannot"} produce it`);
+      assert.equal(
+        alone,
+        produced,
+        `${id}: the catalogue says a capture alone ${alone ? "can" : "cannot"} produce it`,
+      );
     }
   });
 

@@ -2,9 +2,11 @@
 // on stderr when it is a terminal; the full report when the capture ends (--duration, --count,
 // Ctrl-C or SIGTERM — tcpdump is stopped gracefully and the report still printed).
 import { type LiveCaptureResult, type LiveProgress, startLiveCapture } from "../../io/live-capture.js";
+import { writeHtmlReport } from "../../report/html.js";
 import { renderHuman } from "../../report/human.js";
 import { reportObject } from "../../report/json.js";
-import { buildReport, exitCodeFor, type Report } from "../../report/model.js";
+import { buildReport, exitCodeFor } from "../../report/model.js";
+import { SeriesCollector } from "../../report/series.js";
 import { diagnose } from "../../rules/engine.js";
 import { UserError } from "../errors.js";
 import { useColor } from "../output.js";
@@ -22,20 +24,6 @@ export interface CaptureCommandOptions {
 
 /** Progress redraws at most this often (ms): four times a second. */
 const PROGRESS_EVERY_MS = 250;
-
-type HtmlWriter = (path: string, report: Report, evidence: Record<string, unknown>) => Promise<void>;
-
-/** The HTML renderer is optional in a build: resolved at run time, checked before capturing. */
-async function loadHtmlWriter(): Promise<HtmlWriter> {
-  const specifier = "../../report/html.js";
-  try {
-    const mod = (await import(specifier)) as { writeHtmlReport?: HtmlWriter };
-    if (typeof mod.writeHtmlReport === "function") return mod.writeHtmlReport;
-  } catch {
-    // fall through to the one-line error
-  }
-  throw new UserError("--html: the HTML report is not available in this build");
-}
 
 function positive(name: string, value: string | undefined, integer: boolean): number | undefined {
   if (value === undefined) return undefined;
@@ -81,7 +69,7 @@ export default async function capture(opts: CaptureCommandOptions, cmd?: GlobalO
   const filter = opts.filter ?? "tcp or icmp or icmp6";
   const durationSec = positive("duration", opts.duration, false);
   const count = positive("count", opts.count, true);
-  const writeHtml = opts.html ? await loadHtmlWriter() : undefined;
+  const series = opts.html ? new SeriesCollector() : undefined;
   const err = process.stderr;
   const tty = Boolean(err.isTTY);
 
@@ -91,6 +79,7 @@ export default async function capture(opts: CaptureCommandOptions, cmd?: GlobalO
     durationSec,
     count,
     writePath: opts.write,
+    onPacket: series?.onPacket,
     onListening: (line) => {
       const until =
         durationSec !== undefined
@@ -169,12 +158,8 @@ export default async function capture(opts: CaptureCommandOptions, cmd?: GlobalO
       renderHuman(report, { color: useColor(opts.color), connections: result.connections }),
     );
   }
-  if (writeHtml && opts.html) {
-    await writeHtml(opts.html, report, {
-      inputs: [input],
-      connections: result.connections,
-      capture: result.capture,
-    });
+  if (opts.html) {
+    await writeHtmlReport(opts.html, report, { connections: result.connections, series });
   }
   return exitCodeFor(findings);
 }

@@ -1,7 +1,7 @@
 // `tcpdoctor conns <capture>... [--json]`: one row per TCP connection.
 import { stat } from "node:fs/promises";
 import { loadEvidence } from "../../io/evidence.js";
-import { connsJson, connsTable } from "../../report/conns.js";
+import { connsJsonChunks, connsTableChunks } from "../../report/conns.js";
 import { EXIT_OK, UserError } from "../errors.js";
 import { hintStdin, useColor, warn } from "../output.js";
 
@@ -23,7 +23,16 @@ export default async function conns(
       `${notCapture.path}: ${notCapture.format} output, not a capture (expected pcap, pcapng or tcpdump text; \`tcpdoctor analyze\` reads host evidence)`,
     );
   for (const i of ev.inputs) for (const w of i.warnings) warn(`${i.path}: ${w}`);
-  if (opts.json) process.stdout.write(`${JSON.stringify(connsJson(ev.connections), null, 2)}\n`);
-  else process.stdout.write(connsTable(ev.connections, { color: useColor(opts.color) }));
+  // Written piece by piece, waiting whenever stdout is full: a million connections are gigabytes.
+  const chunks = opts.json
+    ? connsJsonChunks(ev.connections)
+    : connsTableChunks(ev.connections, { color: useColor(opts.color) });
+  for (const chunk of chunks) await writeOut(chunk);
+  if (opts.json) await writeOut("\n");
   return EXIT_OK;
+}
+
+function writeOut(text: string): Promise<void> | undefined {
+  if (process.stdout.write(text)) return undefined;
+  return new Promise((resolve) => process.stdout.once("drain", resolve));
 }

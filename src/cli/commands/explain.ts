@@ -9,7 +9,7 @@ import { renderHuman } from "../../report/human.js";
 import { reportJson } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
-import { errorLine, UserError } from "../errors.js";
+import { errorLine, isInternalError, UserError } from "../errors.js";
 import { hintStdin, useColor, warn } from "../output.js";
 
 /** A binary capture is explained packet by packet, up to this many packets. */
@@ -39,7 +39,7 @@ export default async function explain(input: string | undefined, opts: { json?: 
         });
       assertDecodable(name, parser.end());
     } catch (err) {
-      if (err instanceof UserError) throw err;
+      if (err instanceof UserError || isInternalError(err)) throw err;
       throw new UserError(`${name}: ${errorLine(err)}`);
     }
     const analyzer = new TcpAnalyzer();

@@ -39,6 +39,12 @@ export interface ConnectionTrackerOptions {
   onFinal?: (c: ConnectionSummary) => void;
   /** Receives ICMP errors whose quoted packet belongs to no connection seen so far. */
   onUnmatchedIcmp?: (pkt: DecodedPacket, icmp: IcmpError, time: number) => void;
+  /**
+   * Keep a connection that is so far one bare SYN (with a PacketAnalysis) as a compact record
+   * of about 120 bytes instead of its full state, and summarise it from that record when it ends
+   * that way (default true). A SYN flood is a million such connections.
+   */
+  compactSyns?: boolean;
 }
 
 /** At most this many RTT samples are kept per direction for percentiles (running min/avg/max are exact). */
@@ -401,7 +407,8 @@ class Conn {
   zeroEpisodes = 0;
   zeroStall = 0;
   icmp: ConnectionSummary["icmp"] = [];
-  key: string;
+  /** 4-tuple key, for connections found by 4-tuple (those tracked without a PacketAnalysis). */
+  key?: string;
 
   constructor(
     readonly stream: number,
@@ -424,7 +431,6 @@ class Conn {
     this.lastAt = time;
     this.firstFrame = frame;
     this.lastFrame = frame;
-    this.key = flowKey(clientIp, clientPort, serverIp, serverPort);
   }
 
   closed(): boolean {
@@ -466,6 +472,11 @@ const RETRANS_FLAGS: AnalysisFlag[] = ["retransmission", "fast_retransmission", 
  */
 export class ConnectionTracker {
   private readonly live = new Map<number, Conn>();
+  /** Connections that are one bare SYN so far, as rows of a compact store indexed by stream. */
+  private readonly syns = new SynRows();
+  private readonly synShapes: SynShape[] = [];
+  private readonly synShapeIds = new Map<string, number>();
+  private readonly compactSyns: boolean;
   private readonly byTuple = new Map<string, Conn>();
   private readonly done: ConnectionSummary[] = [];
   private readonly recentFinal = new Set<number>();
@@ -483,11 +494,12 @@ export class ConnectionTracker {
     this.idleTimeout = opts.idleTimeoutSec ?? 7200;
     this.onFinal = opts.onFinal;
     this.onUnmatchedIcmp = opts.onUnmatchedIcmp;
+    this.compactSyns = opts.compactSyns ?? true;
   }
 
   /** Live connections right now (for tests and progress). */
   get liveCount(): number {
-    return this.live.size;
+    return this.live.size + this.syns.count;
   }
 
   observe(pkt: DecodedPacket, pa?: PacketAnalysis): void {
@@ -502,7 +514,7 @@ export class ConnectionTracker {
       this.nextSweep = time + 1;
     }
     if (pkt.icmp && !pkt.tcp) {
-      this.observeIcmp(pkt, pkt.icmp, time);
+      this.observeIcmp(pkt, pkt.icmp, time, pa);
       return;
     }
     const tcp = pkt.tcp;
@@ -511,15 +523,26 @@ export class ConnectionTracker {
 
     const conn = this.connectionFor(pkt, pa, time);
     if (!conn) return;
-    const fromClient = ip.src === conn.clientIp && tcp.srcPort === conn.clientPort;
+    // The analyzer knows the direction already; a connection found by 4-tuple compares addresses.
+    const fromClient =
+      pa && conn.key === undefined
+        ? pa.fromClient
+        : ip.src === conn.clientIp && tcp.srcPort === conn.clientPort;
     this.fold(conn, pkt, pa, time, fromClient);
   }
 
   /** Finalises every live connection; see ConnectionTrackerOptions.onFinal for what is returned. */
   finish(): ConnectionSummary[] {
     const out: ConnectionSummary[] = [];
-    for (const conn of [...this.live.values()]) {
-      const s = this.finalise(conn);
+    // In stream order, so a consumer of onFinal can write them out as they come.
+    const streams = new Float64Array(this.live.size + this.syns.count);
+    let n = 0;
+    for (const stream of this.live.keys()) streams[n++] = stream;
+    n = this.syns.streams(streams, n);
+    streams.subarray(0, n).sort();
+    for (let i = 0; i < n; i++) {
+      const conn = this.live.get(streams[i]);
+      const s = conn ? this.finalise(conn) : this.finaliseSyn(this.syns.rowOf(streams[i]));
       if (this.onFinal) out.push(s);
     }
     if (!this.onFinal) {
@@ -534,16 +557,23 @@ export class ConnectionTracker {
   private connectionFor(pkt: DecodedPacket, pa: PacketAnalysis | undefined, time: number): Conn | undefined {
     const ip = pkt.ip!;
     const tcp = pkt.tcp!;
-    const key = flowKey(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
     const syn = (tcp.flags & TcpFlag.SYN) !== 0;
     const ack = (tcp.flags & TcpFlag.ACK) !== 0;
     let conn: Conn | undefined;
     let stream: number;
+    // Only connections tracked without the analyzer are found by 4-tuple.
+    let key: string | undefined;
     if (pa) {
       stream = pa.stream;
       conn = this.live.get(stream);
-      if (!conn && this.recentFinal.has(stream)) return undefined;
+      if (!conn) {
+        if (this.recentFinal.has(stream)) return undefined;
+        const row = this.syns.rowOf(stream);
+        if (row >= 0) return this.expand(row);
+        if (this.compactSyns && isBareSyn(pkt, pa) && this.addSyn(pkt, pa, time)) return undefined;
+      }
     } else {
+      key = flowKey(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
       conn = this.byTuple.get(key);
       // A SYN with another ISN from the same client is a new attempt, hence a new connection
       // (retries of one attempt keep their ISN), as Wireshark numbers streams.
@@ -576,14 +606,28 @@ export class ConnectionTracker {
     if (!pa) this.nextOwnStream = stream + 1;
     else if (stream >= this.nextOwnStream) this.nextOwnStream = stream + 1;
     this.live.set(stream, conn);
-    this.byTuple.set(key, conn);
+    if (key !== undefined) {
+      conn.key = key;
+      this.byTuple.set(key, conn);
+    }
     return conn;
   }
 
-  private observeIcmp(pkt: DecodedPacket, icmp: IcmpError, time: number): void {
+  private observeIcmp(pkt: DecodedPacket, icmp: IcmpError, time: number, pa?: PacketAnalysis): void {
     const inner = icmp.inner;
     let conn: Conn | undefined;
-    if (inner && inner.protocol === 6 && inner.srcPort !== undefined && inner.dstPort !== undefined) {
+    // With the analyzer, the quoted header is numbered with its connection already.
+    if (pa) {
+      const row = this.syns.rowOf(pa.stream);
+      conn = row >= 0 ? this.expand(row) : this.live.get(pa.stream);
+    }
+    if (
+      !conn &&
+      inner &&
+      inner.protocol === 6 &&
+      inner.srcPort !== undefined &&
+      inner.dstPort !== undefined
+    ) {
       conn = this.byTuple.get(flowKey(inner.src, inner.srcPort, inner.dst, inner.dstPort));
     }
     if (!conn) {
@@ -607,6 +651,11 @@ export class ConnectionTracker {
   private sweep(now: number): void {
     const closedAfter = Math.min(this.idleTimeout, 60);
     const attemptAfter = Math.min(this.idleTimeout, 180);
+    // Bare SYNs are stored in arrival order: the expired ones are the first.
+    for (let row = this.syns.oldest(); row >= 0 && now - this.syns.start[row] > attemptAfter; ) {
+      this.finaliseSyn(row);
+      row = this.syns.oldest();
+    }
     for (const conn of [...this.live.values()]) {
       const idle = now - conn.lastAt;
       if (
@@ -621,17 +670,100 @@ export class ConnectionTracker {
 
   private finalise(conn: Conn): ConnectionSummary {
     this.live.delete(conn.stream);
-    if (this.byTuple.get(conn.key) === conn) this.byTuple.delete(conn.key);
-    // Ring of recently finalised streams (a Set alone would need iteration to evict).
-    const evicted = this.recentRing[this.recentPos];
-    if (evicted !== undefined) this.recentFinal.delete(evicted);
-    this.recentRing[this.recentPos] = conn.stream;
-    this.recentPos = (this.recentPos + 1) % MAX_RECENT_FINAL;
-    this.recentFinal.add(conn.stream);
+    if (conn.key !== undefined && this.byTuple.get(conn.key) === conn) this.byTuple.delete(conn.key);
+    this.rememberFinal(conn.stream);
     const summary = summarise(conn);
     if (this.onFinal) this.onFinal(summary);
     else this.done.push(summary);
     return summary;
+  }
+
+  /** Ring of recently finalised streams (a Set alone would need iteration to evict). */
+  private rememberFinal(stream: number): void {
+    const evicted = this.recentRing[this.recentPos];
+    if (evicted !== undefined) this.recentFinal.delete(evicted);
+    this.recentRing[this.recentPos] = stream;
+    this.recentPos = (this.recentPos + 1) % MAX_RECENT_FINAL;
+    this.recentFinal.add(stream);
+  }
+
+  // ---- connections that are one bare SYN --------------------------------------------------------
+
+  /** Keeps a bare SYN as a compact row; false when it cannot be (then it gets full state). */
+  private addSyn(pkt: DecodedPacket, pa: PacketAnalysis, time: number): boolean {
+    const key = synShapeKey(pkt, pa);
+    let shapeId = this.synShapeIds.get(key);
+    if (shapeId === undefined) {
+      // A bounded table of templates: further kinds of SYN get full state.
+      if (this.synShapes.length >= MAX_SYN_SHAPES) return false;
+      shapeId = this.synShapes.length;
+      this.synShapes.push(newSynShape(key, pkt, pa));
+      this.synShapeIds.set(key, shapeId);
+    }
+    const row = this.syns.add(pa.stream, shapeId, time, pkt);
+    if (row < 0) return false;
+    const shape = this.synShapes[shapeId];
+    if (shape.safe === undefined) this.checkShape(shape, row);
+    if (pa.stream >= this.nextOwnStream) this.nextOwnStream = pa.stream + 1;
+    return true;
+  }
+
+  /** The full state of a bare-SYN connection: its SYN folded into a new connection. */
+  private stateOf(row: number): Conn {
+    const { pkt, pa } = this.syns.packet(row, this.synShapes[this.syns.shape[row]]);
+    const ip = pkt.ip!;
+    const tcp = pkt.tcp!;
+    const conn = new Conn(
+      pa.stream,
+      ip.src,
+      tcp.srcPort,
+      ip.dst,
+      tcp.dstPort,
+      ip.version,
+      pa.time,
+      pkt.frame,
+    );
+    this.fold(conn, pkt, pa, pa.time, true);
+    return conn;
+  }
+
+  /** A second packet (or an ICMP error) for a bare-SYN connection: it gets its full state. */
+  private expand(row: number): Conn {
+    const conn = this.stateOf(row);
+    this.syns.remove(row);
+    this.live.set(conn.stream, conn);
+    return conn;
+  }
+
+  private finaliseSyn(row: number): ConnectionSummary {
+    const shape = this.synShapes[this.syns.shape[row]];
+    const summary = shape.safe ? this.syns.summary(row, shape) : summarise(this.stateOf(row));
+    this.syns.remove(row);
+    this.rememberFinal(summary.stream);
+    if (this.onFinal) this.onFinal(summary);
+    else this.done.push(summary);
+    return summary;
+  }
+
+  /**
+   * The first SYN of a shape sets its template: the summary its connection gets through the full
+   * state. Compact summaries of that shape are used only if they reproduce the full summary
+   * exactly, for this SYN and for one with every other field changed (other addresses, ports,
+   * time, frame, stream, sequence number, IPv4 id, window, timestamp).
+   */
+  private checkShape(shape: SynShape, row: number): void {
+    const template = summarise(this.stateOf(row));
+    const other = this.syns.variant(row);
+    const otherFull = summarise(this.stateOf(other));
+    // Handshake times that are the SYN's own time (firstSynAt) follow each SYN.
+    const h = template.handshake as unknown as Record<string, unknown>;
+    const oh = otherFull.handshake as unknown as Record<string, unknown>;
+    shape.handshakeTimes = Object.keys(h).filter((k) => h[k] === template.start && oh[k] === otherFull.start);
+    shape.setTemplate(template);
+    const same = (r: number, full: ConnectionSummary) =>
+      JSON.stringify(this.syns.summary(r, shape)) === JSON.stringify(full);
+    shape.safe = same(row, summarise(this.stateOf(row))) && same(other, otherFull);
+    this.syns.release(other);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1672,4 +1804,585 @@ function compareDelays(a: number, b: number): "client" | "server" | "middle" | u
   if (a >= 4 * b) return "client";
   if (b >= 4 * a) return "server";
   return "middle";
+}
+
+// ---- compact bare-SYN connections ---------------------------------------------------------------
+
+/** Kinds of bare SYN (SynShape) given compact records; SYNs of further kinds get full state. */
+const MAX_SYN_SHAPES = 4096;
+
+/**
+ * A packet that can start a compact connection: a SYN from the client, nothing else set among
+ * ACK/FIN/RST, no payload, decoded completely, with only the options the facts read.
+ */
+function isBareSyn(pkt: DecodedPacket, pa: PacketAnalysis): boolean {
+  const tcp = pkt.tcp!;
+  const ip = pkt.ip!;
+  const o = tcp.options;
+  return (
+    pa.fromClient &&
+    (tcp.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.FIN | TcpFlag.RST)) === TcpFlag.SYN &&
+    tcp.payloadLen === 0 &&
+    pa.win === tcp.window &&
+    pkt.error === undefined &&
+    !pkt.truncated &&
+    pkt.icmp === undefined &&
+    ip.fragment === undefined &&
+    !ip.hasOptions &&
+    o.sack === undefined &&
+    o.unknown === undefined &&
+    !o.malformed
+  );
+}
+
+/** Everything of a bare SYN but who sent it, when, and its sequence number, IPv4 id, window and timestamp. */
+function synShapeKey(pkt: DecodedPacket, pa: PacketAnalysis): string {
+  const ip = pkt.ip!;
+  const tcp = pkt.tcp!;
+  const o = tcp.options;
+  return [
+    ip.version,
+    ip.ttl,
+    ip.headerLen,
+    ip.totalLen,
+    ip.id === undefined ? "" : "id",
+    ip.dontFragment ?? "",
+    tcp.flags,
+    tcp.headerLen,
+    tcp.urgent,
+    tcp.ack,
+    o.mss ?? "",
+    o.wscale ?? "",
+    o.sackPermitted ?? "",
+    o.tsVal === undefined ? "" : "ts",
+    o.tsEcr ?? "",
+    o.tfo ?? "",
+    pa.analysis.join(","),
+  ].join(" ");
+}
+
+function newSynShape(key: string, pkt: DecodedPacket, pa: PacketAnalysis): SynShape {
+  const ip = pkt.ip!;
+  const tcp = pkt.tcp!;
+  const o = tcp.options;
+  return {
+    key,
+    version: ip.version,
+    ttl: ip.ttl,
+    ipHeaderLen: ip.headerLen,
+    totalLen: ip.totalLen,
+    hasId: ip.id !== undefined,
+    dontFragment: ip.dontFragment,
+    flags: tcp.flags,
+    tcpHeaderLen: tcp.headerLen,
+    urgent: tcp.urgent,
+    ack: tcp.ack,
+    mss: o.mss,
+    wscale: o.wscale,
+    sackPermitted: o.sackPermitted,
+    hasTs: o.tsVal !== undefined,
+    tsEcr: o.tsEcr,
+    tfo: o.tfo,
+    labels: Object.freeze([...pa.analysis]) as AnalysisFlag[],
+    safe: undefined,
+    template: undefined,
+    handshakeTimes: [],
+    setTemplate(t: ConnectionSummary) {
+      this.template = deepFreeze(t);
+    },
+  };
+}
+
+/** One kind of bare SYN: what its SYNs share, and the summary a connection of it gets. */
+interface SynShape {
+  key: string;
+  version: 4 | 6;
+  ttl: number;
+  ipHeaderLen: number;
+  totalLen: number;
+  hasId: boolean;
+  dontFragment: boolean | undefined;
+  flags: number;
+  tcpHeaderLen: number;
+  urgent: number;
+  ack: number;
+  mss: number | undefined;
+  wscale: number | undefined;
+  sackPermitted: boolean | undefined;
+  hasTs: boolean;
+  tsEcr: number | undefined;
+  tfo: boolean | undefined;
+  labels: AnalysisFlag[];
+  /** Compact summaries reproduce the full ones (checked on the first SYN of the shape). */
+  safe: boolean | undefined;
+  /** The full summary of the first connection of the shape; frozen, its parts shared. */
+  template: ConnectionSummary | undefined;
+  /** Handshake fields holding the SYN's time. */
+  handshakeTimes: string[];
+  setTemplate(t: ConnectionSummary): void;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 (IPv6, or not in canonical form). */
+function ipv4Number(ip: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      // No leading zeros: the text must come back the same from the number.
+      if (digits === 1 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
+}
+
+function ipv4Text(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** Streams of compact bare SYNs indexed at most this far apart (4 bytes each); beyond, full state. */
+const MAX_SYN_INDEX_SPAN = 1 << 22;
+
+/**
+ * Connections that are one bare SYN so far, as rows of parallel typed arrays (about 50 bytes a
+ * row; rows are reused once their connection expands or ends), with an index from stream number
+ * to row. Rows are added in increasing stream order (the analyzer numbers streams as they
+ * appear), so the index is a window of consecutive streams, -1 where a stream has no row, and
+ * its first entries are the oldest SYNs.
+ */
+class SynRows {
+  /** Rows in use. */
+  count = 0;
+  private capacity = 0;
+  private used = 0;
+  private readonly free: number[] = [];
+  shape = new Uint16Array(0);
+  stream = new Float64Array(0);
+  start = new Float64Array(0);
+  frame = new Float64Array(0);
+  /** IPv4 addresses as signed 32-bit numbers (IPv6 rows keep their text in `v6`). */
+  clientIp = new Int32Array(0);
+  serverIp = new Int32Array(0);
+  /** Client port in the high 16 bits, server port in the low 16. */
+  ports = new Int32Array(0);
+  seq = new Int32Array(0);
+  /** Window in the high 16 bits, IPv4 id in the low 16. */
+  windowAndId = new Int32Array(0);
+  tsVal = new Int32Array(0);
+  private readonly v6 = new Map<number, [string, string]>();
+  /** index[head + i] is the row of stream first + i (or -1); entries past `tail` are -1. */
+  private index = new Int32Array(1024).fill(-1);
+  private head = 0;
+  private tail = 0;
+  private first = 0;
+
+  /** Row of a stream, or -1. */
+  rowOf(stream: number): number {
+    const i = stream - this.first;
+    return i >= 0 && i < this.tail - this.head ? this.index[this.head + i] : -1;
+  }
+
+  /** Row of the oldest SYN, or -1. */
+  oldest(): number {
+    return this.head < this.tail ? this.index[this.head] : -1;
+  }
+
+  /** Appends the live streams to `out` from position n; returns the new length. */
+  streams(out: Float64Array, n: number): number {
+    for (let i = this.head; i < this.tail; i++)
+      if (this.index[i] >= 0) out[n++] = this.first + (i - this.head);
+    return n;
+  }
+
+  /** A new row for a SYN; -1 when its stream is not after every stream indexed (or too far after). */
+  add(stream: number, shapeId: number, time: number, pkt: DecodedPacket): number {
+    if (this.head === this.tail) {
+      this.head = 0;
+      this.tail = 0;
+      this.first = stream;
+    }
+    const at = stream - this.first;
+    const width = this.tail - this.head;
+    if (at < width || at >= MAX_SYN_INDEX_SPAN) return -1;
+    if (this.head + at >= this.index.length) this.makeRoom(at + 1);
+    const row = this.allocate();
+    this.index[this.head + at] = row;
+    this.tail = this.head + at + 1;
+    const ip = pkt.ip!;
+    const tcp = pkt.tcp!;
+    this.shape[row] = shapeId;
+    this.stream[row] = stream;
+    this.start[row] = time;
+    this.frame[row] = pkt.frame;
+    const c = ipv4Number(ip.src);
+    const s = ipv4Number(ip.dst);
+    if (c >= 0 && s >= 0) {
+      this.clientIp[row] = c;
+      this.serverIp[row] = s;
+    } else {
+      this.v6.set(row, [ip.src, ip.dst]);
+    }
+    this.ports[row] = (tcp.srcPort << 16) | tcp.dstPort;
+    this.seq[row] = tcp.seq;
+    this.windowAndId[row] = (tcp.window << 16) | (ip.id ?? 0);
+    this.tsVal[row] = tcp.options.tsVal ?? 0;
+    return row;
+  }
+
+  /** A row (not indexed) like `row` with every per-SYN field changed. */
+  variant(row: number): number {
+    const r = this.allocate();
+    this.shape[r] = this.shape[row];
+    this.stream[r] = this.stream[row] + 1;
+    this.start[r] = this.start[row] + 1.25;
+    this.frame[r] = this.frame[row] + 3;
+    const v6 = this.v6.get(row);
+    if (v6)
+      this.v6.set(
+        r,
+        v6[0] === "2001:db8::2" ? ["2001:db8::3", "2001:db8::4"] : ["2001:db8::2", "2001:db8::4"],
+      );
+    this.clientIp[r] = this.clientIp[row] ^ 0x01020304;
+    this.serverIp[r] = this.serverIp[row] ^ 0x04030201;
+    this.ports[r] = this.ports[row] ^ 0x00010001;
+    this.seq[r] = this.seq[row] + 0x12345;
+    this.windowAndId[r] = this.windowAndId[row] ^ 0x00010001;
+    this.tsVal[r] = this.tsVal[row] + 1;
+    return r;
+  }
+
+  /** Drops a row and its index entry. */
+  remove(row: number): void {
+    const i = this.stream[row] - this.first;
+    if (i >= 0 && i < this.tail - this.head && this.index[this.head + i] === row) {
+      this.index[this.head + i] = -1;
+      while (this.head < this.tail && this.index[this.head] < 0) {
+        this.head++;
+        this.first++;
+      }
+    }
+    this.release(row);
+  }
+
+  release(row: number): void {
+    this.v6.delete(row);
+    this.free.push(row);
+    this.count--;
+  }
+
+  clientText(row: number): string {
+    return this.v6.get(row)?.[0] ?? ipv4Text(this.clientIp[row]);
+  }
+
+  serverText(row: number): string {
+    return this.v6.get(row)?.[1] ?? ipv4Text(this.serverIp[row]);
+  }
+
+  /** The SYN again, as decoded packet and analysis (what the full state is folded from). */
+  packet(row: number, sh: SynShape): { pkt: DecodedPacket; pa: PacketAnalysis } {
+    const ip: NonNullable<DecodedPacket["ip"]> = {
+      version: sh.version,
+      src: this.clientText(row),
+      dst: this.serverText(row),
+      ttl: sh.ttl,
+      protocol: 6,
+      headerLen: sh.ipHeaderLen,
+      totalLen: sh.totalLen,
+    };
+    if (sh.hasId) ip.id = this.windowAndId[row] & 0xffff;
+    if (sh.dontFragment !== undefined) ip.dontFragment = sh.dontFragment;
+    const options: TcpHeaderOptions = {};
+    if (sh.mss !== undefined) options.mss = sh.mss;
+    if (sh.wscale !== undefined) options.wscale = sh.wscale;
+    if (sh.sackPermitted !== undefined) options.sackPermitted = sh.sackPermitted;
+    if (sh.hasTs) options.tsVal = this.tsVal[row] >>> 0;
+    if (sh.tsEcr !== undefined) options.tsEcr = sh.tsEcr;
+    if (sh.tfo !== undefined) options.tfo = sh.tfo;
+    const window = this.windowAndId[row] >>> 16;
+    const srcPort = this.ports[row] >>> 16;
+    const dstPort = this.ports[row] & 0xffff;
+    const pkt: DecodedPacket = {
+      frame: this.frame[row],
+      tsSec: 0,
+      tsNsec: 0,
+      linkType: 0,
+      capLen: 0,
+      origLen: 0,
+      ip,
+      tcp: {
+        srcPort,
+        dstPort,
+        seq: this.seq[row] >>> 0,
+        ack: sh.ack,
+        headerLen: sh.tcpHeaderLen,
+        flags: sh.flags,
+        window,
+        urgent: sh.urgent,
+        payloadLen: 0,
+        capturedPayloadLen: 0,
+        payloadOffset: 0,
+        options,
+      },
+    };
+    const pa: PacketAnalysis = {
+      frame: this.frame[row],
+      time: this.start[row],
+      stream: this.stream[row],
+      src: endpoint(ip.src, srcPort),
+      dst: endpoint(ip.dst, dstPort),
+      flags: "S",
+      seq: 0,
+      ack: 0,
+      len: 0,
+      win: window,
+      analysis: sh.labels,
+      fromClient: true,
+    };
+    return { pkt, pa };
+  }
+
+  /** The compact summary of a row's connection (its shape checked safe). */
+  summary(row: number, shape: SynShape): SynOnlyConnection {
+    const v6 = this.v6.get(row);
+    return new SynOnlyConnection(
+      shape,
+      this.stream[row],
+      this.start[row],
+      this.frame[row],
+      v6 ? v6[0] : this.clientIp[row],
+      v6 ? v6[1] : this.serverIp[row],
+      this.ports[row],
+    );
+  }
+
+  private allocate(): number {
+    this.count++;
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    if (this.used === this.capacity) this.grow();
+    return this.used++;
+  }
+
+  private grow(): void {
+    const cap = Math.max(1024, this.capacity * 2);
+    const more = <T extends { length: number; set(a: T): void }>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.shape = more(this.shape, (n) => new Uint16Array(n));
+    this.stream = more(this.stream, (n) => new Float64Array(n));
+    this.start = more(this.start, (n) => new Float64Array(n));
+    this.frame = more(this.frame, (n) => new Float64Array(n));
+    this.clientIp = more(this.clientIp, (n) => new Int32Array(n));
+    this.serverIp = more(this.serverIp, (n) => new Int32Array(n));
+    this.ports = more(this.ports, (n) => new Int32Array(n));
+    this.seq = more(this.seq, (n) => new Int32Array(n));
+    this.windowAndId = more(this.windowAndId, (n) => new Int32Array(n));
+    this.tsVal = more(this.tsVal, (n) => new Int32Array(n));
+    this.capacity = cap;
+  }
+
+  /** Room in the index for `width` entries from `head`: moved to the front, or grown. */
+  private makeRoom(width: number): void {
+    const live = this.tail - this.head;
+    if (width > this.index.length) {
+      let n = this.index.length;
+      while (n < width) n *= 2;
+      const bigger = new Int32Array(n).fill(-1);
+      bigger.set(this.index.subarray(this.head, this.tail));
+      this.index = bigger;
+    } else {
+      this.index.copyWithin(0, this.head, this.tail);
+      this.index.fill(-1, live);
+    }
+    this.head = 0;
+    this.tail = live;
+  }
+}
+
+/**
+ * The summary of a connection that was one bare SYN (about 100 bytes): who, when, which frame;
+ * everything else is its shape's template, shared and frozen. Reads like any ConnectionSummary
+ * through its getters and serialises through toJSON; it has no own enumerable fields, so
+ * spreading it gives an empty object.
+ */
+export class SynOnlyConnection implements ConnectionSummary {
+  readonly #shape: SynShape;
+  readonly #stream: number;
+  readonly #start: number;
+  readonly #frame: number;
+  /** IPv4 addresses as signed 32-bit numbers, IPv6 as text. */
+  readonly #clientIp: number | string;
+  readonly #serverIp: number | string;
+  /** Client port in the high 16 bits, server port in the low 16. */
+  readonly #ports: number;
+
+  constructor(
+    shape: SynShape,
+    stream: number,
+    start: number,
+    frame: number,
+    clientIp: number | string,
+    serverIp: number | string,
+    ports: number,
+  ) {
+    this.#shape = shape;
+    this.#stream = stream;
+    this.#start = start;
+    this.#frame = frame;
+    this.#clientIp = clientIp;
+    this.#serverIp = serverIp;
+    this.#ports = ports;
+  }
+
+  /** The same connection numbered `stream` (connections of several inputs are numbered on). */
+  renumbered(stream: number): SynOnlyConnection {
+    return new SynOnlyConnection(
+      this.#shape,
+      stream,
+      this.#start,
+      this.#frame,
+      this.#clientIp,
+      this.#serverIp,
+      this.#ports,
+    );
+  }
+
+  get #template(): ConnectionSummary {
+    return this.#shape.template!;
+  }
+
+  get stream(): number {
+    return this.#stream;
+  }
+  get clientIp(): string {
+    const ip = this.#clientIp;
+    return typeof ip === "number" ? ipv4Text(ip) : ip;
+  }
+  get clientPort(): number {
+    return this.#ports >>> 16;
+  }
+  get serverIp(): string {
+    const ip = this.#serverIp;
+    return typeof ip === "number" ? ipv4Text(ip) : ip;
+  }
+  get serverPort(): number {
+    return this.#ports & 0xffff;
+  }
+  get client(): string {
+    return endpoint(this.clientIp, this.clientPort);
+  }
+  get server(): string {
+    return endpoint(this.serverIp, this.serverPort);
+  }
+  get start(): number {
+    return this.#start;
+  }
+  get firstFrame(): number {
+    return this.#frame;
+  }
+  get lastFrame(): number {
+    return this.#frame;
+  }
+  /** The template's, with the SYN's time (firstSynAt) this SYN's. */
+  get handshake(): ConnectionSummary["handshake"] {
+    const h = { ...this.#template.handshake };
+    for (const k of this.#shape.handshakeTimes) (h as Record<string, unknown>)[k] = this.#start;
+    return h;
+  }
+  get ipVersion(): 4 | 6 {
+    return this.#template.ipVersion;
+  }
+  get duration(): number {
+    return this.#template.duration;
+  }
+  get state(): ConnectionSummary["state"] {
+    return this.#template.state;
+  }
+  get history(): string {
+    return this.#template.history;
+  }
+  get verdict(): string {
+    return this.#template.verdict;
+  }
+  get packets(): ConnectionSummary["packets"] {
+    return this.#template.packets;
+  }
+  get bytes(): ConnectionSummary["bytes"] {
+    return this.#template.bytes;
+  }
+  get rtt(): ConnectionSummary["rtt"] {
+    return this.#template.rtt;
+  }
+  get dir(): ConnectionSummary["dir"] {
+    return this.#template.dir;
+  }
+  get zeroWindow(): ConnectionSummary["zeroWindow"] {
+    return this.#template.zeroWindow;
+  }
+  get idleGaps(): ConnectionSummary["idleGaps"] {
+    return this.#template.idleGaps;
+  }
+  get thinkTimes(): ConnectionSummary["thinkTimes"] {
+    return this.#template.thinkTimes;
+  }
+  get close(): ConnectionSummary["close"] {
+    return this.#template.close;
+  }
+  get icmp(): ConnectionSummary["icmp"] {
+    return this.#template.icmp;
+  }
+  get throughput(): ConnectionSummary["throughput"] {
+    return this.#template.throughput;
+  }
+  get captureSide(): ConnectionSummary["captureSide"] {
+    return this.#template.captureSide;
+  }
+  get oneSided(): boolean {
+    return this.#template.oneSided;
+  }
+  get keepalive(): ConnectionSummary["keepalive"] {
+    return this.#template.keepalive;
+  }
+
+  /** The plain summary, keys in the order of a full one. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const self = this as unknown as Record<string, unknown>;
+    for (const k of Object.keys(this.#template)) out[k] = self[k];
+    return out;
+  }
+}
+
+type TcpHeaderOptions = NonNullable<DecodedPacket["tcp"]>["options"];
+
+/** A summary of a connection that was one bare SYN, kept compact (see SynOnlyConnection). */
+export function isCompactSummary(c: ConnectionSummary): boolean {
+  return c instanceof SynOnlyConnection;
+}
+
+/** The same summary numbered `stream` (several inputs' connections are numbered on). */
+export function withStream(c: ConnectionSummary, stream: number): ConnectionSummary {
+  return c instanceof SynOnlyConnection ? c.renumbered(stream) : { ...c, stream };
 }

@@ -153,6 +153,9 @@ export function backedOff(times: number[], minGrowth: number): boolean {
   return g.length === 1 || g[g.length - 1] >= minGrowth * g[0];
 }
 
+/** Defaults of the dead-peer rule for a tail of resends (see silentRetransmissionTail). */
+export const SILENT_TAIL_DEFAULTS = { minResends: 3, minBackoffGrowth: 1.5 };
+
 /**
  * A side whose last retransmissions got no packet at all back: the lowest unacknowledged segment
  * resent at least `minResends` times on a backed-off timer until the capture ended, the peer silent

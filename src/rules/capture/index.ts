@@ -14,13 +14,7 @@ import { slowServerResponse } from "./latency.js";
 import { closeWaitLeak, connectionChurn, deadPeer } from "./lifetime.js";
 import { listenOverflow, synFlood } from "./listen.js";
 import { pmtuBlackhole, pmtuReduced } from "./pmtu.js";
-import {
-  idleTimeoutReset,
-  resetAfterConnect,
-  resetByClient,
-  resetByServer,
-  resetStorm,
-} from "./resets.js";
+import { idleTimeoutReset, resetAfterConnect, resetByClient, resetByServer, resetStorm } from "./resets.js";
 import {
   bandwidthBottleneck,
   cwndLimitedLossyPath,

@@ -13,6 +13,7 @@ import {
   minOf,
   plural,
   readThresholds,
+  SILENT_TAIL_DEFAULTS,
   type Side,
   sec,
   silentRetransmissionTail,
@@ -26,12 +27,12 @@ const deadPeerDefaults = {
   /** Unanswered keepalive probes at the end of a connection (answered ones are healthy keepalive). */
   minUnansweredProbes: 2,
   /** Timeout retransmissions of data before the sender gave up (with a RST, or silently at the capture's end). */
-  minTimeoutRetransmissions: 3,
+  minTimeoutRetransmissions: SILENT_TAIL_DEFAULTS.minResends,
   /**
    * Growth of the gaps between the resends of the stuck segment, last gap over first: a backed-off
    * retransmission timer (Linux doubles it) rather than a sender that keeps resending on its own.
    */
-  minBackoffGrowth: 1.5,
+  minBackoffGrowth: SILENT_TAIL_DEFAULTS.minBackoffGrowth,
 };
 
 type DeadPeerHit = {
@@ -127,7 +128,9 @@ export const deadPeer: DocumentedRule = {
     return [
       makeFinding("dead-peer", {
         confidence:
-          h.aborted || (h.tail !== undefined && h.tail.headRetransmissionTimes.length >= 4) ? "high" : "medium",
+          h.aborted || (h.tail !== undefined && h.tail.headRetransmissionTimes.length >= 4)
+            ? "high"
+            : "medium",
         summary,
         evidence,
         streams: hits.map((x) => x.c.stream),

@@ -17,6 +17,7 @@ import {
   minOf,
   plural,
   readThresholds,
+  SILENT_TAIL_DEFAULTS,
   type Side,
   sec,
   silentRetransmissionTail,
@@ -76,7 +77,8 @@ export function classifyReset(c: ConnectionSummary, t: ResetThresholds): ResetIn
   if (resetAfterOrderlyClose(c)) return undefined;
   // Keepalive probes (or retransmissions) unanswered until the prober aborted: the peer is gone.
   if (c.keepalive.unansweredTail > 0 && c.dir[by].keepAlives > 0) return { c, by, kind: "dead-peer" };
-  if (silentRetransmissionTail(c, by, 3, 1.5)) return { c, by, kind: "dead-peer" };
+  const { minResends, minBackoffGrowth } = SILENT_TAIL_DEFAULTS;
+  if (silentRetransmissionTail(c, by, minResends, minBackoffGrowth)) return { c, by, kind: "dead-peer" };
   const rst = c.close.rstAt ?? c.start + c.duration;
   const rtt = baseRtt(c) ?? 0;
   const longIdle = (x: number) => x >= t.minIdleSeconds && x >= t.minIdleRtts * rtt;

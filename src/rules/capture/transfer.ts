@@ -87,7 +87,7 @@ interface Burst {
  */
 function burstOf(f: Flow): Burst | undefined {
   const s = f.d.peerSilence;
-  if (!s || !s.answered || s.headRetransmissionTimes.length < 2) return undefined;
+  if (!s?.answered || s.headRetransmissionTimes.length < 2) return undefined;
   const lost = Math.min(s.lostSegments, f.lostAfter);
   return lost > 0 ? { f, silence: s, lost } : undefined;
 }

@@ -64,7 +64,10 @@ describe("lost segments after the capture point", () => {
       ...prefix(f),
       f.cli("A", seg(0), 1, SEG, { at: 0.1, options: { tsVal: 100 } }),
       f.cli("A", seg(1), 1, SEG, { at: 0.1, options: { tsVal: 100 } }),
-      f.srv("A", 1, seg(0), 0, { at: 0.12, options: { tsVal: 120, tsEcr: 30, sack: [[1000 + seg(1), 1000 + seg(2)]] } }),
+      f.srv("A", 1, seg(0), 0, {
+        at: 0.12,
+        options: { tsVal: 120, tsEcr: 30, sack: [[1000 + seg(1), 1000 + seg(2)]] },
+      }),
       f.cli("A", seg(0), 1, SEG, { at: 0.35, options: { tsVal: 350 } }),
       f.srv("A", 1, seg(2), 0, { at: 0.37, options: { tsVal: 370, tsEcr: 350 } }),
     ]);
@@ -114,13 +117,9 @@ describe("lost segments after the capture point", () => {
 
   it("after a timeout resends the whole flight, counts only the segment the receiver lacked", () => {
     const f = new Flow();
-    const flight = [0, 1, 2, 3].map((n) =>
-      f.cli("A", seg(n), 1, SEG, { at: 0.1, options: { tsVal: 100 } }),
-    );
+    const flight = [0, 1, 2, 3].map((n) => f.cli("A", seg(n), 1, SEG, { at: 0.1, options: { tsVal: 100 } }));
     // The first segment is lost and the receiver's SACKs for the others too; the timer resends all four.
-    const resend = [0, 1, 2, 3].map((n) =>
-      f.cli("A", seg(n), 1, SEG, { at: 0.35, options: { tsVal: 350 } }),
-    );
+    const resend = [0, 1, 2, 3].map((n) => f.cli("A", seg(n), 1, SEG, { at: 0.35, options: { tsVal: 350 } }));
     const dsack = (n: number) => [[1000 + seg(n), 1000 + seg(n + 1)]] as [number, number][];
     const c = one([
       ...prefix(f),

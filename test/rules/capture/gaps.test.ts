@@ -241,7 +241,10 @@ describe("packet-loss counts each lost range once and leaves out resends the rec
   it("uses the distinct lost ranges when the facts have them, the resends otherwise", () => {
     const counted = upload({ repeatedSegments: 300, lostAfterCapture: 150, unneededRetransmissions: 100 });
     assert.equal(lostSegments(counted, "client"), 150);
-    const legacy = upload({ repeatedSegments: 300, retransmissions: { total: 300, fast: 0, rto: 300, spurious: 20, syn: 0, synAck: 0 } });
+    const legacy = upload({
+      repeatedSegments: 300,
+      retransmissions: { total: 300, fast: 0, rto: 300, spurious: 20, syn: 0, synAck: 0 },
+    });
     assert.equal(lostSegments(legacy, "client"), 280);
     const [f] = run(packetLoss, facts([counted]));
     assert.equal(f.evidence.unneededRetransmissions, 100);
@@ -249,13 +252,21 @@ describe("packet-loss counts each lost range once and leaves out resends the rec
     assert.match(f.summary, /100 further resent segments are not counted/);
   });
 
-  it("real captures: loss-cubic and loss-bbr lose about 2% (kernel: 59 and 85 resends of 3453 segments)", { skip: needsShared }, () => {
-    for (const [name, resends] of [["loss-cubic", 59], ["loss-bbr", 85]] as const) {
+  it("real captures: loss-cubic and loss-bbr lose about 2% (kernel: 59 and 85 resends of 3453 segments)", {
+    skip: needsShared,
+  }, () => {
+    for (const [name, resends] of [
+      ["loss-cubic", 59],
+      ["loss-bbr", 85],
+    ] as const) {
       const fx = analyseFile(join(capturesDir, name, "capture.pcap"));
       const [f] = run(packetLoss, fx);
       const path = (f.evidence.paths as { lostSegments: number; lossRate: number }[])[0];
       // Each resent range counted once: a little under the kernel's resend count (some resends were lost too).
-      assert.ok(path.lostSegments <= resends && path.lostSegments >= resends - 5, `${name}: ${path.lostSegments}`);
+      assert.ok(
+        path.lostSegments <= resends && path.lostSegments >= resends - 5,
+        `${name}: ${path.lostSegments}`,
+      );
       assert.ok(path.lossRate > 0.012 && path.lossRate < 0.03, `${name}: ${path.lossRate}`);
     }
   });
@@ -354,7 +365,12 @@ describe("reset-storm: one host ends many connections with resets at a high rate
       return {
         ...c,
         state: "RSTO" as const,
-        close: { firstRst: "client" as const, rstAt: c.start + 0.05, rstWithDataInFlight: false, idleBeforeRst: 1 },
+        close: {
+          firstRst: "client" as const,
+          rstAt: c.start + 0.05,
+          rstWithDataInFlight: false,
+          idleBeforeRst: 1,
+        },
       };
     });
     assert.deepEqual(run(resetStorm, facts(clientCloses)), []);
