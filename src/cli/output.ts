@@ -67,3 +67,8 @@ export function hintStdin(inputs: string[]): void {
       "tcpdoctor: reading from stdin (pipe a capture or command output in; Ctrl-D ends)\n",
     );
 }
+
+/** A warning about one input, named once even when the parser already put the path in front. */
+export function warnInput(path: string, message: string): void {
+  warn(message.startsWith(`${path}:`) ? message : `${path}: ${message}`);
+}

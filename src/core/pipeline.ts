@@ -34,7 +34,8 @@ export interface CaptureResult {
 }
 
 export class CaptureAnalysis {
-  private readonly analyzer: TcpAnalyzer;
+  /** Dropped by finish(): its per-connection state is not needed for the summaries. */
+  private analyzer: TcpAnalyzer | undefined;
   private readonly tracker: ConnectionTracker;
   private readonly facts: CaptureFactsBuilder;
   private readonly connections: ConnectionSummary[] = [];
@@ -66,6 +67,7 @@ export class CaptureAnalysis {
    * they do in Wireshark, but are kept out of the connection facts.
    */
   push(pkt: DecodedPacket, rec?: PacketRecord): void {
+    if (!this.analyzer) throw new Error("CaptureAnalysis.push() after finish()");
     const duplicate = this.facts.packet(pkt, rec);
     const pa = this.analyzer.push(pkt);
     if (pa && this.onPacket) this.onPacket(pa, pkt);
@@ -75,9 +77,21 @@ export class CaptureAnalysis {
   /** Ends the analysis; later calls return the same result. */
   finish(): CaptureResult {
     if (this.finished) return this.finished;
+    // The analyzer goes first, so its memory (a record per connection ever seen) can be reclaimed
+    // while the tracker turns the live connections into summaries.
+    this.analyzer!.finish();
+    this.analyzer = undefined;
     this.tracker.finish();
-    this.analyzer.finish();
-    this.connections.sort((a, b) => a.stream - b.stream || a.start - b.start);
+    // The tracker hands over connections in stream order at the end, but those finalised while
+    // streaming come first: sort unless already in order.
+    const byStream = (a: ConnectionSummary, b: ConnectionSummary) => a.stream - b.stream || a.start - b.start;
+    const conns = this.connections;
+    for (let i = 1; i < conns.length; i++) {
+      if (byStream(conns[i - 1], conns[i]) > 0) {
+        conns.sort(byStream);
+        break;
+      }
+    }
     this.finished = { connections: this.connections, capture: this.facts.result() };
     return this.finished;
   }

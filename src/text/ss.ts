@@ -227,6 +227,25 @@ function parseUsers(tok: string, from: number): { name: string; pid: number; fd:
 }
 
 /**
+ * users:(...) value at line[a, b). The usual single owner, (("name",pid=1,fd=2)) with no escapes,
+ * is read in place; any other spelling goes through the pattern.
+ */
+function usersAt(line: string, a: number, b: number): { name: string; pid: number; fd: number }[] {
+  if (line.startsWith('(("', a) && line.startsWith("))", b - 2)) {
+    const q = indexIn(line, '"', a + 3, b);
+    if (q < b && indexIn(line, "\\", a + 3, q) === q && line.startsWith(",pid=", q + 1)) {
+      const pidEnd = indexIn(line, ",", q + 6, b);
+      const pid = digitsAt(line, q + 6, pidEnd);
+      if (pid >= 0 && line.startsWith(",fd=", pidEnd)) {
+        const fd = digitsAt(line, pidEnd + 4, b - 2);
+        if (fd >= 0) return [{ name: line.slice(a + 3, q), pid, fd }];
+      }
+    }
+  }
+  return parseUsers(line.slice(a, b), 0);
+}
+
+/**
  * Names looked up by position in a line, so the 40 tokens of a socket line are never cut out as
  * strings just to be found in a map. Keyed by a cheap hash, confirmed by comparing the text.
  */
@@ -444,6 +463,8 @@ class TokenScanner {
   private paren = -1;
   private quote = -1;
   private tab = -1;
+  /** Start of the last token asked about: the cached positions hold for starts at or after it. */
+  private from = 0;
 
   reset(line: string, end: number): void {
     this.line = line;
@@ -451,11 +472,19 @@ class TokenScanner {
     this.paren = -1;
     this.quote = -1;
     this.tab = -1;
+    this.from = 0;
   }
 
   /** End of the token starting at `a` (a non-blank). */
   tokenEnd(a: number): number {
     const { line, end } = this;
+    if (a < this.from) {
+      // going back (the extras start before the last leading column read): search again
+      this.paren = -1;
+      this.quote = -1;
+      this.tab = -1;
+    }
+    this.from = a;
     if (this.paren < a) this.paren = indexIn(line, "(", a, end);
     if (this.quote < a) this.quote = indexIn(line, '"', a, end);
     if (this.tab < a) this.tab = indexIn(line, "\t", a, end);
@@ -573,7 +602,7 @@ function readExtras(
     a = na;
     switch (k.kind) {
       case "users": {
-        const procs = parseUsers(line.slice(at, b), 0);
+        const procs = usersAt(line, at, b);
         if (procs.length) sock.processes = sock.processes ? sock.processes.concat(procs) : procs;
         continue;
       }
@@ -848,6 +877,9 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
   const have = { processes: false, info: false, memory: false, timers: false };
   const extra: ExtraState = { unknown: new Set() };
   const scan = new TokenScanner();
+  // leading columns of the current line and where each ends (reused line after line)
+  const toks: string[] = [];
+  const ends: number[] = [];
   let summary: SocketSummary | undefined;
   const baseHint = opts.stateHint ?? stateFromName(path);
   let stateHint: SocketState | undefined = baseHint;
@@ -925,8 +957,8 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
 
     // the leading columns: [Netid] [State] Recv-Q Send-Q Local Peer; the rest is read in place
     const end = trimmed.length;
-    const toks: string[] = [];
-    const ends: number[] = [];
+    toks.length = 0;
+    ends.length = 0;
     scan.reset(trimmed, end);
     for (let pos = 0; toks.length < 6 && pos < end; ) {
       const b = scan.tokenEnd(pos);

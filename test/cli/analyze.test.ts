@@ -281,6 +281,20 @@ describe("analyze", { skip: needsBuild, concurrency: 3 }, () => {
     assert.match(linesOf(human.stdout)[0], /^(OK|WARNING|CRITICAL): /);
   });
 
+  test("warnings go to stderr, one per line, naming the input once", async () => {
+    // a transcript with a `| wc -l` count and a ps listing: both skipped with a warning
+    const path = join(fixturesDir, "explain", "trace3-close-wait.txt");
+    const r = await runCli(["analyze", "--json", path]);
+    const j = parseAnalyzeJson(r);
+    const lines = linesOf(r.stderr);
+    assert.equal(lines.length, j.inputs[0].warnings.length);
+    assert.ok(lines.length > 0);
+    for (const line of lines) {
+      assert.match(line, /^tcpdoctor: warning: /);
+      assert.equal(line.split(path).length - 1, 1, `the path once: ${line}`);
+    }
+  });
+
   test("--config with a valid file changes nothing else", async () => {
     const cfg = join(tmp, "ok.yaml");
     writeFileSync(cfg, "disable:\n  - receiver-zero-window\n");

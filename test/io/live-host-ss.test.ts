@@ -2,15 +2,19 @@
 // costs a per-socket lookup, with `ss -s` run beside the table rather than after it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ExecResult } from "../../src/io/proc.js";
 import { gatherHostEvidence, SS_ARGS, snapshotFromEvidence } from "../../src/io/live-host.js";
+import type { ExecResult } from "../../src/io/proc.js";
 import { fakeHost } from "../fixtures/hostrules/fake-host.js";
 
 test("ss arguments: owners, tcp_info, timers and memory, one line each; no -e", () => {
-  for (const flag of ["-t", "-a", "-n", "-p", "-i", "-o", "-m", "-O"]) assert.ok(SS_ARGS.includes(flag), flag);
+  for (const flag of ["-t", "-a", "-n", "-p", "-i", "-o", "-m", "-O"])
+    assert.ok(SS_ARGS.includes(flag), flag);
   // -e adds uid, inode and cgroup (read by no rule) and resolves a cgroup per socket
   assert.ok(!SS_ARGS.includes("-e"));
-  assert.ok(SS_ARGS.every((a) => /^-[a-zA-Z]$/.test(a)), "one flag per argument, no shell text");
+  assert.ok(
+    SS_ARGS.every((a) => /^-[a-zA-Z]$/.test(a)),
+    "one flag per argument, no shell text",
+  );
 });
 
 test("ss -s starts while the socket table is still being read", async () => {

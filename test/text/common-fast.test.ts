@@ -2,7 +2,14 @@
 // plain-digit fast paths, and a bounded cache of host parts. Each must answer as the long way does.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { commandOf, parseRateBps, portNumber, socketState, splitHostPort, toInt } from "../../src/text/common.js";
+import {
+  commandOf,
+  parseRateBps,
+  portNumber,
+  socketState,
+  splitHostPort,
+  toInt,
+} from "../../src/text/common.js";
 
 test("commandOf: every prompt spelling still found, socket lines rejected", () => {
   assert.equal(commandOf("$ ss -tan"), "ss -tan");
@@ -15,7 +22,7 @@ test("commandOf: every prompt spelling still found, socket lines rejected", () =
   assert.equal(commandOf("> ss -ltn"), "ss -ltn");
   // leading whitespace of any kind the pattern knows, a tab after the prompt
   assert.equal(commandOf("\u00a0\t$\tss -tan"), "ss -tan");
-  assert.equal(commandOf("ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000 users:((\"sshd\",pid=1,fd=3))"), undefined);
+  assert.equal(commandOf('ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000 users:(("sshd",pid=1,fd=3))'), undefined);
   assert.equal(commandOf("#kernel"), undefined);
   assert.equal(commandOf("# not a command"), undefined);
   assert.equal(commandOf("   "), undefined);
@@ -52,7 +59,10 @@ test("splitHostPort: the same address answers the same after the cache is refill
   assert.deepEqual(first, { ip: "fd00::1", port: 443 });
   for (let i = 1; i <= 10_000; i++) {
     const hex = i.toString(16);
-    assert.deepEqual(splitHostPort(`[2001:db8::${hex}]:${i % 65536}`), { ip: `2001:db8::${hex}`, port: i % 65536 });
+    assert.deepEqual(splitHostPort(`[2001:db8::${hex}]:${i % 65536}`), {
+      ip: `2001:db8::${hex}`,
+      port: i % 65536,
+    });
   }
   assert.deepEqual(splitHostPort("[FD00:0:0::1]:443"), first);
   assert.deepEqual(splitHostPort("[::FFFF:1.2.3.4]:80"), { ip: "::ffff:1.2.3.4", port: 80 });

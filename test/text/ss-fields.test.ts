@@ -66,15 +66,31 @@ test("ss fields: tabs separate fields like spaces", () => {
 
 test("ss fields: unusual parentheses fall back to reading the token as a whole", () => {
   // text right after ")" still belongs to the token; a space inside skmem:(...) does not split it
-  const s = parseSs("ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000 timer:(keepalive,10sec,0)x skmem:(r0, rb100) cwnd:3", "x")
-    .sockets[0];
+  const s = parseSs(
+    "ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000 timer:(keepalive,10sec,0)x skmem:(r0, rb100) cwnd:3",
+    "x",
+  ).sockets[0];
   assert.deepEqual(s.timer, { name: "keepalive", expiresMs: 10_000 });
   assert.deepEqual(s.skmem, { r: 0, rb: 100 });
   assert.equal(s.info?.cwnd, 3);
   // nested parentheses: bbr:(...) holds no field we keep, the fields after it are read
-  const b = parseSs("ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000 bbr:(bw:1Mbps,(x),mrtt:0.1) send 5Mbps", "x").sockets[0];
+  const b = parseSs("ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000 bbr:(bw:1Mbps,(x),mrtt:0.1) send 5Mbps", "x")
+    .sockets[0];
   assert.equal(b.info?.cc, "bbr");
   assert.equal(b.info?.sendBps, 5_000_000);
+});
+
+test("ss fields: without a State column the fields start one column earlier", () => {
+  // `ss -tan state time-wait` has no State column: the fifth column is already a field
+  const r = parseSs(
+    "0 0 10.0.0.1:1 10.0.0.2:2 skmem:(r0, rb100) cwnd:3\n0\t0\t10.0.0.1:3\t10.0.0.2:4\ttimer:(timewait,59sec,0)\twscale:,3\n",
+    "ss-tan-state-time-wait.txt",
+  );
+  assert.deepEqual(r.sockets[0].skmem, { r: 0, rb: 100 });
+  assert.equal(r.sockets[0].info?.cwnd, 3);
+  assert.deepEqual(r.sockets[1].timer, { name: "timewait", expiresMs: 59_000, retrans: 0 });
+  assert.equal(r.sockets[1].info?.wscaleRcv, 3);
+  assert.deepEqual(r.warnings, []);
 });
 
 test("ss fields: the old mem:(r,w,f,t) form keeps only its four fields", () => {

@@ -5,7 +5,7 @@ import { renderHuman } from "../../report/human.js";
 import { reportJson } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
-import { checkOutputFile, hintStdin, useColor, warn } from "../output.js";
+import { checkOutputFile, hintStdin, useColor, warnInput } from "../output.js";
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -22,7 +22,7 @@ export default async function analyze(inputs: string[], opts: AnalyzeOptions): P
   // The HTML report's per-packet series are collected while the packets stream (only when asked).
   const series = opts.html ? new (await import("../../report/series.js")).SeriesCollector() : undefined;
   const ev = await loadEvidence(inputs, { onPacket: series?.onPacket });
-  for (const i of ev.inputs) for (const w of i.warnings) warn(`${i.path}: ${w}`);
+  for (const i of ev.inputs) for (const w of i.warnings) warnInput(i.path, w);
   const findings = diagnose(
     { connections: ev.connections, capture: ev.capture, host: ev.host },
     { thresholds: thresholdsOf(config), disable: config.disable },

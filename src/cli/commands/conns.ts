@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { loadEvidence } from "../../io/evidence.js";
 import { connsJsonChunks, connsTableChunks } from "../../report/conns.js";
 import { EXIT_OK, UserError } from "../errors.js";
-import { hintStdin, useColor, warn } from "../output.js";
+import { hintStdin, useColor, warnInput } from "../output.js";
 
 export default async function conns(
   inputs: string[],
@@ -22,7 +22,7 @@ export default async function conns(
     throw new UserError(
       `${notCapture.path}: ${notCapture.format} output, not a capture (expected pcap, pcapng or tcpdump text; \`tcpdoctor analyze\` reads host evidence)`,
     );
-  for (const i of ev.inputs) for (const w of i.warnings) warn(`${i.path}: ${w}`);
+  for (const i of ev.inputs) for (const w of i.warnings) warnInput(i.path, w);
   // Written piece by piece, waiting whenever stdout is full: a million connections are gigabytes.
   const chunks = opts.json
     ? connsJsonChunks(ev.connections)

@@ -10,7 +10,7 @@ import { reportJson } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
 import { errorLine, isInternalError, UserError } from "../errors.js";
-import { hintStdin, useColor, warn } from "../output.js";
+import { hintStdin, useColor, warnInput } from "../output.js";
 
 /** A binary capture is explained packet by packet, up to this many packets. */
 const MAX_EXPLAINED_PACKETS = 5000;
@@ -53,7 +53,7 @@ export default async function explain(input: string | undefined, opts: { json?: 
       );
   }
   const ev = await loadEvidence([{ name, bytes }]).catch(() => undefined);
-  for (const i of ev?.inputs ?? []) for (const w of i.warnings) warn(`${i.path}: ${w}`);
+  for (const i of ev?.inputs ?? []) for (const w of i.warnings) warnInput(i.path, w);
   const findings = ev ? diagnose({ connections: ev.connections, capture: ev.capture, host: ev.host }) : [];
   const color = useColor(opts.color);
   if (opts.json) {

@@ -3,7 +3,7 @@ import { TcpAnalyzer } from "../../core/tcp/analyzer.js";
 import { streamPackets } from "../../io/evidence.js";
 import { packetJson, packetLine } from "../../report/packets.js";
 import { EXIT_OK } from "../errors.js";
-import { BufferedWriter, hintStdin, warn } from "../output.js";
+import { BufferedWriter, hintStdin, warnInput } from "../output.js";
 
 export default async function packets(input: string, opts: { json?: boolean }): Promise<number> {
   hintStdin([input]);
@@ -20,6 +20,6 @@ export default async function packets(input: string, opts: { json?: boolean }): 
   );
   analyzer.finish();
   await out.flush();
-  for (const w of info.warnings) warn(`${info.path}: ${w}`);
+  for (const w of info.warnings) warnInput(info.path, w);
   return EXIT_OK;
 }

@@ -68,22 +68,8 @@ export class PcapReader implements FormatReader {
           }
           const next = p + RECORD_HEADER_LEN + capLen;
           if (next > end) break;
-          let tsSec = dv.getUint32(p, le);
-          let tsNsec = dv.getUint32(p + 4, le) * nsPerUnit;
-          if (tsNsec >= 1_000_000_000) {
-            tsSec += Math.floor(tsNsec / 1_000_000_000);
-            tsNsec %= 1_000_000_000;
-          }
-          const rec: PacketRecord = {
-            frame: ++frame,
-            tsSec,
-            tsNsec,
-            interfaceId: 0,
-            linkType,
-            capLen,
-            origLen: dv.getUint32(p + 12, le),
-            data: new Uint8Array(ab, base + p + RECORD_HEADER_LEN, capLen),
-          };
+          const data = new Uint8Array(ab, base + p + RECORD_HEADER_LEN, capLen);
+          const rec = record(dv, p, le, nsPerUnit, linkType, ++frame, data);
           p = next;
           emit(rec);
         }
@@ -96,23 +82,9 @@ export class PcapReader implements FormatReader {
         if (capLen > MAX_RECORD_BYTES) throw badLength(capLen, q.offset);
         if (q.length < RECORD_HEADER_LEN + capLen) return;
         const bytes = q.consume(RECORD_HEADER_LEN + capLen);
-        const hv = this.scratchView;
-        let tsSec = hv.getUint32(0, le);
-        let tsNsec = hv.getUint32(4, le) * nsPerUnit;
-        if (tsNsec >= 1_000_000_000) {
-          tsSec += Math.floor(tsNsec / 1_000_000_000);
-          tsNsec %= 1_000_000_000;
-        }
-        emit({
-          frame: ++frame,
-          tsSec,
-          tsNsec,
-          interfaceId: 0,
-          linkType,
-          capLen,
-          origLen: hv.getUint32(12, le),
-          data: bytes.subarray(RECORD_HEADER_LEN),
-        });
+        emit(
+          record(this.scratchView, 0, le, nsPerUnit, linkType, ++frame, bytes.subarray(RECORD_HEADER_LEN)),
+        );
       }
     } finally {
       this.frames = frame;
@@ -146,6 +118,35 @@ export class PcapReader implements FormatReader {
     info.interfaces.push({ linkType: this.linkType, snaplen });
     this.started = true;
   }
+}
+
+/** The record whose 16-byte header starts at `at`; `data` is its captured bytes. */
+function record(
+  hv: DataView,
+  at: number,
+  le: boolean,
+  nsPerUnit: number,
+  linkType: number,
+  frame: number,
+  data: Uint8Array,
+): PacketRecord {
+  let tsSec = hv.getUint32(at, le);
+  let tsNsec = hv.getUint32(at + 4, le) * nsPerUnit;
+  // Some writers leave a second or more in the sub-second field: carry it into the seconds.
+  if (tsNsec >= 1_000_000_000) {
+    tsSec += Math.floor(tsNsec / 1_000_000_000);
+    tsNsec %= 1_000_000_000;
+  }
+  return {
+    frame,
+    tsSec,
+    tsNsec,
+    interfaceId: 0,
+    linkType,
+    capLen: data.length,
+    origLen: hv.getUint32(at + 12, le),
+    data,
+  };
 }
 
 function badLength(capLen: number, offset: number): CaptureFormatError {

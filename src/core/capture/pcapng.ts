@@ -167,10 +167,15 @@ export class PcapngReader implements FormatReader {
       );
     }
     const type = dv.getUint32(p, le);
-    if (type === BLOCK_EPB) {
-      const iface = this.iface(dv.getUint32(p + 8, le), offset);
+    // The obsolete Packet Block has the Enhanced one's layout, but a 16-bit interface id (then a
+    // drop count) where the Enhanced block has a 32-bit one.
+    if (type === BLOCK_EPB || type === BLOCK_OPB) {
+      const iface = this.iface(
+        type === BLOCK_EPB ? dv.getUint32(p + 8, le) : dv.getUint16(p + 8, le),
+        offset,
+      );
       const capLen = dv.getUint32(p + 20, le);
-      if (capLen > len - 32) throw tooLong("enhanced packet block", capLen, len - 32, offset);
+      if (capLen > len - 32) throw tooLong(BLOCK_NAMES[type], capLen, len - 32, offset);
       if (!iface) return;
       this.timestamp(dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), iface);
       const rec: PacketRecord = {
@@ -195,9 +200,6 @@ export class PcapngReader implements FormatReader {
         return;
       case BLOCK_SPB:
         this.simplePacket(buf, dv, p, len, offset, emit);
-        return;
-      case BLOCK_OPB:
-        this.obsoletePacket(buf, dv, p, len, offset, emit);
         return;
       case BLOCK_ISB:
         this.interfaceStatistics(dv, p, len, offset);
@@ -272,32 +274,6 @@ export class PcapngReader implements FormatReader {
       capLen,
       origLen,
       data: buf.subarray(p + 12, p + 12 + capLen),
-    });
-  }
-
-  private obsoletePacket(
-    buf: Uint8Array,
-    dv: DataView,
-    p: number,
-    len: number,
-    offset: number,
-    emit: EmitRecord,
-  ): void {
-    const le = this.littleEndian;
-    const iface = this.iface(dv.getUint16(p + 8, le), offset);
-    const capLen = dv.getUint32(p + 20, le);
-    if (capLen > len - 32) throw tooLong("packet block", capLen, len - 32, offset);
-    if (!iface) return;
-    this.timestamp(dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), iface);
-    emit({
-      frame: ++this.frames,
-      tsSec: this.time.sec,
-      tsNsec: this.time.nsec,
-      interfaceId: iface.id,
-      linkType: iface.linkType,
-      capLen,
-      origLen: dv.getUint32(p + 24, le),
-      data: buf.subarray(p + 28, p + 28 + capLen),
     });
   }
 

@@ -55,7 +55,9 @@ const LOSS_BASED = new Set([
 function socketRetransRatio(s: SocketEntry): { retrans: number; sent: number; ratio: number } | undefined {
   const i = s.info;
   if (!i || i.retransTotal === undefined) return undefined;
-  const sent = i.dataSegsOut ?? i.segsOut;
+  // Without segment counters (older ss, pasted excerpts) bytes_sent / mss estimates them.
+  const sent =
+    i.dataSegsOut ?? i.segsOut ?? (i.bytesSent && i.mss ? Math.round(i.bytesSent / i.mss) : undefined);
   if (!sent) return undefined;
   return { retrans: i.retransTotal, sent, ratio: i.retransTotal / sent };
 }
@@ -182,8 +184,15 @@ export const cwndLimitedLossyPath: Rule = {
       const r = socketRetransRatio(s);
       if (!r || r.retrans < minRetrans || r.ratio < ratioMin) return false;
       if ((i.rtt ?? 0) < minRtt || i.cwnd === undefined || i.cwnd > maxCwnd) return false;
-      // Only a sender with data waiting is held back by its window.
-      return (i.notsent ?? 0) > 0 || s.sendQ > i.cwnd * (i.mss ?? 1448) || (i.busyMs ?? 0) > 0;
+      // Only a sender with data waiting is held back by its window; when ss does not say (no
+      // notsent/busy fields), a bulk sender (≥ 1 MB sent) that sent recently counts as one.
+      const waiting = (i.notsent ?? 0) > 0 || s.sendQ > i.cwnd * (i.mss ?? 1448) || (i.busyMs ?? 0) > 0;
+      const bulkRecently =
+        i.notsent === undefined &&
+        i.busyMs === undefined &&
+        (i.bytesSent ?? 0) >= 1_000_000 &&
+        (i.lastsnd ?? 0) < 2000;
+      return waiting || bulkRecently;
     });
     if (hits.length === 0) return [];
     const out: Finding[] = [];
