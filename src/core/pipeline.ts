@@ -38,7 +38,9 @@ export class CaptureAnalysis {
   private analyzer: TcpAnalyzer | undefined;
   private readonly tracker: ConnectionTracker;
   private readonly facts: CaptureFactsBuilder;
-  private readonly connections: ConnectionSummary[] = [];
+  private connections: ConnectionSummary[] = [];
+  /** At finish() the list is allocated at its final size (no garbage of growing a huge array). */
+  private filled = -1;
   private readonly onPacket?: (pa: PacketAnalysis, pkt: DecodedPacket) => void;
   private finished?: CaptureResult;
 
@@ -50,7 +52,8 @@ export class CaptureAnalysis {
     this.tracker = new ConnectionTracker({
       idleTimeoutSec,
       onFinal: (c) => {
-        this.connections.push(c);
+        if (this.filled < 0) this.connections.push(c);
+        else this.connections[this.filled++] = c;
         this.facts.connection(c);
       },
       onUnmatchedIcmp: (pkt, icmp) => this.facts.icmpUnmatched(pkt, icmp),
@@ -81,7 +84,12 @@ export class CaptureAnalysis {
     // while the tracker turns the live connections into summaries.
     this.analyzer!.finish();
     this.analyzer = undefined;
+    const all = new Array<ConnectionSummary>(this.connections.length + this.tracker.liveCount);
+    for (let i = 0; i < this.connections.length; i++) all[i] = this.connections[i];
+    this.filled = this.connections.length;
+    this.connections = all;
     this.tracker.finish();
+    all.length = this.filled;
     // The tracker hands over connections in stream order at the end, but those finalised while
     // streaming come first: sort unless already in order.
     const byStream = (a: ConnectionSummary, b: ConnectionSummary) => a.stream - b.stream || a.start - b.start;

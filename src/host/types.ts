@@ -252,6 +252,14 @@ export interface HostSnapshot {
   socketsHave?: { processes: boolean; info: boolean; memory: boolean; timers: boolean };
   summary?: SocketSummary;
   /**
+   * Sockets per state counted without their rows (`ss -tan state close-wait | wc -l`,
+   * `netstat -tan | grep -c CLOSE_WAIT`): the number of sockets, ss's header line already taken off.
+   * Several counts of one state keep the largest (they may count it through different filters).
+   */
+  stateCounts?: Partial<Record<SocketState, number>>;
+  /** Where each count was read: the command line and the line holding the number. */
+  stateCountSources?: Partial<Record<SocketState, SourceRef[]>>;
+  /**
    * Absolute kernel counters with nstat names: TcpRetransSegs, TcpOutSegs, TcpExtListenOverflows,
    * TcpExtSyncookiesSent, IpExtInOctets, ... (/proc/net/snmp "Tcp: RetransSegs" becomes TcpRetransSegs,
    * /proc/net/netstat "TcpExt: ListenOverflows" becomes TcpExtListenOverflows).

@@ -8,12 +8,13 @@ import { errorLine, isInternalError, UserError } from "../cli/errors.js";
 import { CaptureParser, captureFormatOf, isGzip } from "../core/capture/index.js";
 import { decodePacket, linkDecoders } from "../core/decode/index.js";
 import { CaptureAnalysis } from "../core/pipeline.js";
+import { withStream } from "../core/tcp/connections.js";
 import type { ConnectionSummary, PacketAnalysis } from "../core/tcp/types.js";
 import type { DecodedPacket } from "../core/types.js";
 import { mergeSnapshots } from "../host/merge.js";
 import type { HostSnapshot } from "../host/types.js";
 import type { CaptureFacts } from "../rules/types.js";
-import { parseHostText } from "../text/detect.js";
+import { parseHostText, splitTranscript, withStateCounts } from "../text/detect.js";
 import { looksLikeTcpdump, parseTcpdump } from "../text/tcpdump.js";
 import { loadBundle } from "./bundle.js";
 import { openInput } from "./capture-source.js";
@@ -192,13 +193,16 @@ export function assertDecodable(
 export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {}): Promise<Evidence> {
   const inputs: InputInfo[] = [];
   const hostParts: HostSnapshot[] = [];
-  const connections: ConnectionSummary[] = [];
+  let connections: ConnectionSummary[] = [];
   let capture: CaptureFacts | undefined;
 
   const finishAnalysis = (analysis: CaptureAnalysis) => {
     const res = analysis.finish();
     const offset = connections.length ? connections[connections.length - 1].stream + 1 : 0;
-    for (const c of res.connections) connections.push(offset ? { ...c, stream: c.stream + offset } : c);
+    // The first capture's list is taken as it is (a million connections are not copied); later
+    // captures' connections are numbered on.
+    if (connections.length === 0) connections = res.connections;
+    else for (const c of res.connections) connections.push(withStream(c, c.stream + offset));
     capture = capture ? mergeCaptureFacts(capture, res.capture) : res.capture;
   };
 
@@ -252,8 +256,11 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
       );
     }
     const text = await readAllText(chunks, name);
-    if (looksLikeTcpdump(text)) {
-      const parsed = parseTcpdump(text, { path: name });
+    // A pasted transcript: the tcpdump sections are a capture, the other outputs host evidence.
+    const trace = looksLikeTcpdump(text);
+    const transcript = trace ? splitTranscript(text) : undefined;
+    if (trace) {
+      const parsed = parseTcpdump(transcript ? transcript.tcpdump : text, { path: name });
       const analysis = new CaptureAnalysis({ onPacket: opts.onPacket, fromText: true });
       for (const p of parsed.packets) analysis.push(p);
       analysis.addFileInfo({
@@ -264,7 +271,16 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
         droppedByKernel: parsed.droppedByKernel,
       });
       const warnings = [...unreadableWarning(parsed.skipped), ...streamWarnings];
-      inputs.push({ path: name, format: "tcpdump-text", packets: parsed.packets.length, warnings });
+      let format = "tcpdump-text";
+      if (transcript) {
+        const rest = parseHostText(transcript.host, name);
+        warnings.push(...rest.warnings);
+        if (rest.kind !== "unknown") {
+          hostParts.push(rest.snapshot);
+          format = `tcpdump-text+${rest.kind}`;
+        }
+      }
+      inputs.push({ path: name, format, packets: parsed.packets.length, warnings });
       finishAnalysis(analysis);
       continue;
     }
@@ -278,7 +294,8 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
     inputs.push({ path: name, format: parsed.kind, warnings: [...parsed.warnings, ...streamWarnings] });
   }
 
-  const host = hostParts.length ? mergeSnapshots(hostParts) : undefined;
+  // mergeSnapshots does not know socket counts (stateCounts): they are carried over beside it
+  const host = hostParts.length ? withStateCounts(mergeSnapshots(hostParts), hostParts) : undefined;
   return { inputs, connections, capture, host };
 }
 

@@ -104,12 +104,15 @@ export const SYSCTLS = [
 ];
 
 /**
- * Options of the socket table: all TCP sockets, numeric, processes, tcp_info, timers, memory, one
- * line each. Not -e: its uid, inode and cgroup are read by no rule, and resolving the cgroup of
- * every socket makes ss much slower on a host with 100k sockets (without a cgroup2 mount it also
- * prints an error per socket).
+ * Options of the socket table: all TCP sockets, numeric, tcp_info, extended (for the inode),
+ * timers, memory, one line each. Not -p: ss finds each socket's owners by walking a 256-bucket
+ * chain of every socket descriptor of the host, about 8 s of CPU with 100k sockets; the snapshot
+ * reads /proc/PID/fd itself and adds the same users:(...) text (see withOwners).
  */
-export const SS_ARGS = ["-t", "-a", "-n", "-p", "-i", "-o", "-m", "-O"];
+export const SS_ARGS = ["-t", "-a", "-n", "-i", "-e", "-o", "-m", "-O"];
+
+/** How the bundle's ss-tanpie.txt was made (its manifest entry). */
+const SS_FROM = `ss ${SS_ARGS.join(" ")}, with users:(...) from /proc/PID/fd as ss -p prints them`;
 
 function resolveIo(opts: SnapshotOptions): HostIo {
   return {
@@ -228,16 +231,17 @@ async function readSockets(
   add: Add,
   unavailable: string[],
 ): Promise<void> {
-  // `ss -s` is cheap and independent: it runs beside the table instead of after it.
-  const [ss, summary] = await Promise.all([
+  // `ss -s` and the owners (/proc/PID/fd) are independent of the table: read beside it.
+  const [ss, summary, owners] = await Promise.all([
     io.exec("ss", SS_ARGS, { timeoutMs: 120_000 }),
     io.exec("ss", ["-s"], { timeoutMs: 30_000 }),
+    socketOwners(io),
   ]);
   let ssText: string | undefined;
   if (!failed(ss)) {
-    ssText = ss.stdout;
+    ssText = withOwners(ss.stdout, owners);
     if (io.uid() !== 0) unavailable.push("owners of other users' sockets (ss -p shows them to root only)");
-    add("ss-tanpie.txt", "live:ss", `ss ${SS_ARGS.join(" ")}`, ss.stdout);
+    add("ss-tanpie.txt", "live:ss", SS_FROM, ssText);
     if (!failed(summary)) add("ss-s.txt", "live:ss -s", "ss -s", summary.stdout);
   } else {
     unavailable.push(
@@ -253,6 +257,84 @@ async function readSockets(
     }
   }
   if (ssText !== undefined) await readLimits(io, ssText, opts.maxProcesses ?? 500, add, unavailable);
+}
+
+/** One owner of a socket descriptor, as ss -p names it. */
+interface Owner {
+  name: string;
+  pid: number;
+  fd: number;
+}
+
+/**
+ * Socket inode → the processes holding it, read from /proc/PID/fd as `ss -p` does: every process,
+ * every descriptor that links to "socket:[inode]", the name from /proc/PID/stat. Owners are listed
+ * in the order ss prints them (the last one found first). What cannot be read (other users'
+ * processes without root, processes that exit meanwhile) is left out, as ss does.
+ */
+export async function socketOwners(io: HostIo): Promise<Map<number, Owner[]>> {
+  const owners = new Map<number, Owner[]>();
+  let entries: string[];
+  try {
+    entries = await io.readDir("/proc");
+  } catch {
+    return owners;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    let links: [string, string][];
+    try {
+      links = await io.readLinks(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    let name: string | undefined;
+    for (const [fdName, target] of links) {
+      if (!target.startsWith("socket:[") || !/^\d+$/.test(fdName)) continue;
+      const inode = Number(target.slice(8, -1));
+      if (!Number.isSafeInteger(inode)) continue;
+      name = name ?? (await processName(io, pid));
+      const owner = { name, pid, fd: Number(fdName) };
+      const list = owners.get(inode);
+      if (list) list.unshift(owner);
+      else owners.set(inode, [owner]);
+    }
+  }
+  return owners;
+}
+
+/** Process name as ss -p prints it: /proc/PID/stat between "(" and the first ")"; "" when unreadable. */
+async function processName(io: HostIo, pid: number): Promise<string> {
+  const stat = await tryRead(io, `/proc/${pid}/stat`);
+  const open = stat.text?.indexOf("(") ?? -1;
+  if (stat.text === undefined || open < 0) return "";
+  const close = stat.text.indexOf(")", open + 1);
+  return stat.text.slice(open + 1, close < 0 ? undefined : close);
+}
+
+/**
+ * ss -e output with each socket's owners added where `ss -p` prints them (users:(...) before the
+ * uid:/ino: fields), so the text reads as `ss -tanpieo -m -O` output. Lines that already name
+ * their users, and sockets no process holds (ino:0), are left as they are.
+ */
+export function withOwners(text: string, owners: Map<number, Owner[]>): string {
+  if (owners.size === 0) return text;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const at = line.indexOf(" ino:");
+    if (at < 0 || line.includes("users:(")) continue;
+    let end = at + 5;
+    while (end < line.length && line.charCodeAt(end) >= 48 && line.charCodeAt(end) <= 57) end++;
+    const list = owners.get(Number(line.slice(at + 5, end)));
+    if (!list || end === at + 5) continue;
+    const uid = line.lastIndexOf(" uid:", at);
+    const insertAt = uid >= 0 && !line.slice(uid + 1, at).includes(" ") ? uid : at;
+    const users = list.map((o) => `("${o.name}",pid=${o.pid},fd=${o.fd})`).join(",");
+    lines[i] = `${line.slice(0, insertAt)} users:(${users})${line.slice(insertAt)}`;
+  }
+  return lines.join("\n");
 }
 
 /**

@@ -109,6 +109,11 @@ function gauge(name: string, help: string, labelNames: string[], samples: Metric
   return { name, help, type: "gauge", labelNames, samples };
 }
 
+/** A family of one sample without labels. */
+function scalar(type: MetricFamily["type"], name: string, help: string, value: number): MetricFamily {
+  return { name, help, type, labelNames: [], samples: [{ labels: {}, value }] };
+}
+
 /** The top `n` entries by value, and the sum of the rest (undefined when nothing was left out). */
 function topWithRest<T>(entries: [T, number][], n: number): { top: [T, number][]; rest?: number } {
   const sorted = [...entries].sort((a, b) => b[1] - a[1]);
@@ -207,58 +212,36 @@ export function hostMetricFamilies(host: HostSnapshot, opts: HostMetricsOptions 
     ),
   );
 
-  const range = portRange(host);
-  if (range)
-    out.push(
-      gauge(
-        "tcpdoctor_ephemeral_port_range_size",
-        "Ports in net.ipv4.ip_local_port_range: the local ports available per destination ip:port.",
-        [],
-        [{ labels: {}, value: range.size }],
-      ),
-    );
-
-  const ctCount = host.conntrack?.count ?? sysctlNumber(host, "net.netfilter.nf_conntrack_count");
-  const ctMax = host.conntrack?.max ?? sysctlNumber(host, "net.netfilter.nf_conntrack_max");
-  if (ctCount !== undefined)
-    out.push(
-      gauge(
-        "tcpdoctor_conntrack_entries",
-        "Entries in the connection tracking table.",
-        [],
-        [{ labels: {}, value: ctCount }],
-      ),
-    );
-  if (ctMax !== undefined)
-    out.push(
-      gauge(
-        "tcpdoctor_conntrack_entries_limit",
-        "Size of the connection tracking table (net.netfilter.nf_conntrack_max).",
-        [],
-        [{ labels: {}, value: ctMax }],
-      ),
-    );
-
-  const orphans = host.sockstat?.tcpOrphan ?? host.summary?.orphaned;
-  if (orphans !== undefined)
-    out.push(
-      gauge(
-        "tcpdoctor_orphan_sockets",
-        "Orphaned TCP sockets (closed by the application, not yet gone).",
-        [],
-        [{ labels: {}, value: orphans }],
-      ),
-    );
-  const maxOrphans = sysctlNumber(host, "net.ipv4.tcp_max_orphans");
-  if (maxOrphans !== undefined)
-    out.push(
-      gauge(
-        "tcpdoctor_orphan_sockets_limit",
-        "net.ipv4.tcp_max_orphans.",
-        [],
-        [{ labels: {}, value: maxOrphans }],
-      ),
-    );
+  // Host-wide gauges, each left out when the snapshot does not tell it.
+  const hostGauges: [name: string, help: string, value: number | undefined][] = [
+    [
+      "tcpdoctor_ephemeral_port_range_size",
+      "Ports in net.ipv4.ip_local_port_range: the local ports available per destination ip:port.",
+      portRange(host)?.size,
+    ],
+    [
+      "tcpdoctor_conntrack_entries",
+      "Entries in the connection tracking table.",
+      host.conntrack?.count ?? sysctlNumber(host, "net.netfilter.nf_conntrack_count"),
+    ],
+    [
+      "tcpdoctor_conntrack_entries_limit",
+      "Size of the connection tracking table (net.netfilter.nf_conntrack_max).",
+      host.conntrack?.max ?? sysctlNumber(host, "net.netfilter.nf_conntrack_max"),
+    ],
+    [
+      "tcpdoctor_orphan_sockets",
+      "Orphaned TCP sockets (closed by the application, not yet gone).",
+      host.sockstat?.tcpOrphan ?? host.summary?.orphaned,
+    ],
+    [
+      "tcpdoctor_orphan_sockets_limit",
+      "net.ipv4.tcp_max_orphans.",
+      sysctlNumber(host, "net.ipv4.tcp_max_orphans"),
+    ],
+  ];
+  for (const [name, help, value] of hostGauges)
+    if (value !== undefined) out.push(scalar("gauge", name, help, value));
 
   const fdProcs = (host.processes ?? [])
     .filter((p) => p.pid > 0 && p.openFds !== undefined && p.fdLimit !== undefined && p.fdLimit > 0)
@@ -292,13 +275,14 @@ export function hostMetricFamilies(host: HostSnapshot, opts: HostMetricsOptions 
   for (const c of NETSTAT_COUNTERS) {
     const v = counters[c.counter];
     if (v === undefined || !Number.isFinite(v) || v < 0) continue;
-    out.push({
-      name: c.metric,
-      help: `Kernel counter ${c.file} ${c.counter.replace(/^(TcpExt|Tcp)/, "")} (absolute, as node_exporter names it).`,
-      type: "counter",
-      labelNames: [],
-      samples: [{ labels: {}, value: v }],
-    });
+    out.push(
+      scalar(
+        "counter",
+        c.metric,
+        `Kernel counter ${c.file} ${c.counter.replace(/^(TcpExt|Tcp)/, "")} (absolute, as node_exporter names it).`,
+        v,
+      ),
+    );
   }
 
   const worst = new Map<string, Severity>();
@@ -318,53 +302,50 @@ export function hostMetricFamilies(host: HostSnapshot, opts: HostMetricsOptions 
   if (opts.watch) {
     const w = opts.watch;
     out.push(
-      {
-        name: "tcpdoctor_watch_intervals_total",
-        help: "Snapshots evaluated since the watch started.",
-        type: "counter",
-        labelNames: [],
-        samples: [{ labels: {}, value: w.intervals }],
-      },
-      {
-        name: "tcpdoctor_alerts_fired_total",
-        help: "Alerts that started firing since the watch started.",
-        type: "counter",
-        labelNames: [],
-        samples: [{ labels: {}, value: w.alertsFired }],
-      },
-      {
-        name: "tcpdoctor_alerts_resolved_total",
-        help: "Alerts that resolved since the watch started.",
-        type: "counter",
-        labelNames: [],
-        samples: [{ labels: {}, value: w.alertsResolved }],
-      },
+      scalar(
+        "counter",
+        "tcpdoctor_watch_intervals_total",
+        "Snapshots evaluated since the watch started.",
+        w.intervals,
+      ),
+      scalar(
+        "counter",
+        "tcpdoctor_alerts_fired_total",
+        "Alerts that started firing since the watch started.",
+        w.alertsFired,
+      ),
+      scalar(
+        "counter",
+        "tcpdoctor_alerts_resolved_total",
+        "Alerts that resolved since the watch started.",
+        w.alertsResolved,
+      ),
     );
     if (w.snapshotSeconds !== undefined)
       out.push(
-        gauge(
+        scalar(
+          "gauge",
           "tcpdoctor_snapshot_duration_seconds",
           "Time the last host snapshot took.",
-          [],
-          [{ labels: {}, value: w.snapshotSeconds }],
+          w.snapshotSeconds,
         ),
       );
     if (w.lastSnapshotUnix !== undefined)
       out.push(
-        gauge(
+        scalar(
+          "gauge",
           "tcpdoctor_last_snapshot_timestamp_seconds",
           "Unix time of the last host snapshot.",
-          [],
-          [{ labels: {}, value: w.lastSnapshotUnix }],
+          w.lastSnapshotUnix,
         ),
       );
   }
   out.push(
-    gauge(
+    scalar(
+      "gauge",
       "tcpdoctor_evidence_unavailable",
       "Sources of evidence that could not be read in the last snapshot (missing tool, permission).",
-      [],
-      [{ labels: {}, value: host.unavailable?.length ?? 0 }],
+      host.unavailable?.length ?? 0,
     ),
   );
   return out;

@@ -17,11 +17,11 @@ export interface CatalogueEntry {
   /** Which kinds of evidence can take part in this diagnosis. */
   evidence: ("capture" | "host" | "probe")[];
   /**
-   * Evidence without which no rule can produce it; the other kinds in `evidence` only point the
-   * rule at what to check (a refused SYN in a capture names the port the host's socket table must
-   * explain). Absent: any one kind of `evidence` is enough on its own.
+   * Kinds of `evidence` that take part only beside another kind, never on their own: a refused SYN
+   * in a capture names the port, and only the host's sockets (or a probe of a local address) can
+   * say whether something listens there. Absent: every kind of `evidence` is enough on its own.
    */
-  requires?: ("capture" | "host" | "probe")[];
+  supportOnly?: ("capture" | "host" | "probe")[];
   /** Default one-line summary, used when a rule gives no specific one. */
   summary: string;
   cause: string;
@@ -81,7 +81,7 @@ const entries: CatalogueEntry[] = [
     category: "connecting",
     severity: "critical",
     evidence: ["capture", "host", "probe"],
-    requires: ["host"],
+    supportOnly: ["capture"],
     summary:
       "SYNs are answered by RST although a socket listens on the port: a REJECT rule answers for the service.",
     cause:
@@ -278,7 +278,7 @@ const entries: CatalogueEntry[] = [
     category: "connecting",
     severity: "critical",
     evidence: ["host", "capture", "probe"],
-    requires: ["host"],
+    supportOnly: ["capture"],
     summary: "Clients try a port that has no LISTEN socket on this host.",
     cause:
       "The socket table has no listener for the port clients connect to, so the kernel refuses every connection. The service is stopped, crashed, or configured for another port or address.",
@@ -297,7 +297,7 @@ const entries: CatalogueEntry[] = [
     category: "connecting",
     severity: "critical",
     evidence: ["host", "capture", "probe"],
-    requires: ["host"],
+    supportOnly: ["capture"],
     summary: "The service is bound to 127.0.0.1/::1, so connections from other hosts are refused.",
     cause:
       "The listening socket is bound to the loopback address. Local clients connect fine, remote clients reach the host but the kernel finds no socket for the external address and answers with RST.",

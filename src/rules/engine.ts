@@ -280,8 +280,8 @@ export interface RuleListing {
   severity: Severity;
   /** Evidence kinds the catalogue says can take part in it. */
   evidence: CatalogueEntry["evidence"];
-  /** Evidence it cannot be produced without (absent: any kind of `evidence` alone is enough). */
-  requires?: CatalogueEntry["requires"];
+  /** Kinds of `evidence` that take part only beside another kind (absent: each is enough alone). */
+  supportOnly?: CatalogueEntry["supportOnly"];
   /** Registered rules producing this id, with what they read and their configurable thresholds. */
   rules: { id: string; needs: Rule["needs"]; thresholds: Record<string, number> }[];
 }
@@ -297,7 +297,7 @@ export function listRules(rules: Rule[] = allRules): RuleListing[] {
       category: entry.category,
       severity: entry.severity,
       evidence: entry.evidence,
-      ...(entry.requires ? { requires: entry.requires } : {}),
+      ...(entry.supportOnly ? { supportOnly: entry.supportOnly } : {}),
       rules: implementing.map((r) => ({
         id: r.id,
         needs: r.needs,

@@ -403,6 +403,19 @@ export function commandOf(line: string): string | undefined {
 }
 
 /**
+ * A pasted line that runs tcpdump ("$ sudo tcpdump -i eth0 -nn", "root@h:~# tcpdump -r x.pcap")
+ * → the command, else undefined. Apart from commandOf, whose callers read host tools only: a
+ * transcript splitter needs both to tell where a trace starts and where it ends.
+ */
+export function captureCommandOf(line: string): string | undefined {
+  if (!mayBePrompt(line)) return undefined;
+  const m = /^\s*(?:(?:\[[^\]]{1,80}\]|\S*)[$#%>]\s+|\$)(.*)$/.exec(line);
+  if (!m) return undefined;
+  const cmd = m[1].replace(/^(sudo|doas)\s+(-\S+\s+)*/, "").trim();
+  return /^tcpdump\b/.test(cmd) ? cmd : undefined;
+}
+
+/**
  * Splits a token stream on whitespace but keeps parenthesised and quoted parts together, so
  * users:(("Web Content",pid=1,fd=2)) and skmem:(r0,rb1,...) stay one token each.
  */

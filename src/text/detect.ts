@@ -2,8 +2,18 @@
 // netstat.txt, a paste into stdin), and the dispatch from a detected kind to its parser. A paste
 // holding several outputs after their "$ command" lines is split and each part read on its own.
 import { counterDeltas, mergeSnapshots } from "../host/merge.js";
-import type { HostSnapshot } from "../host/types.js";
-import { baseName, commandOf, emptySnapshot, looksBinaryText, splitLines, toInt } from "./common.js";
+import type { HostSnapshot, SocketState, SourceRef } from "../host/types.js";
+import {
+  baseName,
+  captureCommandOf,
+  commandOf,
+  emptySnapshot,
+  looksBinaryText,
+  socketState,
+  sourceRef,
+  splitLines,
+  toInt,
+} from "./common.js";
 import { parseConntrack } from "./conntrack.js";
 import { parseEthtoolStats } from "./ethtool.js";
 import { parseIptables, parseNftRuleset } from "./firewall.js";
@@ -50,6 +60,7 @@ export const TEXT_KINDS = [
   "tcpdump",
   "value",
   "fd-count",
+  "socket-count",
   "mixed",
   "unknown",
 ] as const;
@@ -558,7 +569,9 @@ function splitSections(text: string): { text: string; command?: string }[] {
     if (cmd !== undefined) starts.push({ at: i, command: cmd });
   }
   const hasLeading = starts.length > 0 && lines.slice(0, starts[0].at).some((l) => l.trim() !== "");
-  if (starts.length === 0 || (starts.length === 1 && !hasLeading)) return [{ text }];
+  if (starts.length === 0) return [{ text }];
+  // one command and its output: the command still says what a bare count or value is
+  if (starts.length === 1 && !hasLeading) return [{ text, command: starts[0].command }];
   const out: { text: string; command?: string }[] = [];
   if (hasLeading) out.push({ text: lines.slice(0, starts[0].at).join("\n") });
   for (let k = 0; k < starts.length; k++) {
@@ -590,7 +603,19 @@ export function parseHostText(text: string, path: string, opts: ParseHostOptions
   const parts: Part[] = [];
   const warnings: string[] = [];
   for (const sec of sections) {
-    if (sec.command && /\|\s*wc\b/.test(sec.command)) {
+    const counted = sec.command ? socketCount(sec.command, sec.text, path) : undefined;
+    if (counted) {
+      parts.push(counted);
+      warnings.push(...counted.warnings);
+      continue;
+    }
+    if (sec.command && /^ls\b.*\/fd\b.*\|\s*wc\s+-l\b/.test(sec.command)) {
+      const part = parseAs("fd-list", sec.text, path, nameHint);
+      parts.push(part);
+      warnings.push(...part.warnings);
+      continue;
+    }
+    if (sec.command && (/\|\s*wc\b/.test(sec.command) || isGrepCount(sec.command))) {
       const at = splitLines(sec.text).findIndex((l) => commandOf(l) !== undefined);
       warnings.push(`${path}:${at + 1}: "${sec.command}" prints a count, not the output itself: skipped`);
       continue;
@@ -618,7 +643,211 @@ export function parseHostText(text: string, path: string, opts: ParseHostOptions
   if (!parts.length) return { snapshot: emptySnapshot(path, "unknown"), kind: "unknown", warnings };
   const kinds = [...new Set(parts.map((p) => p.kind))];
   const kind = kinds.length === 1 ? kinds[0] : "mixed";
-  const snapshot = parts.length === 1 ? parts[0].snapshot : mergeSnapshots(parts.map((p) => p.snapshot));
+  const snaps = parts.map((p) => p.snapshot);
+  // mergeSnapshots does not know socket counts (stateCounts): they are carried over beside it
+  const snapshot = snaps.length === 1 ? snaps[0] : withStateCounts(mergeSnapshots(snaps), snaps);
   snapshot.sources = [{ path, kind }];
   return { snapshot, kind, warnings };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counts of sockets printed instead of the sockets: `ss -tan state close-wait | wc -l`
+
+/** The stages of a shell pipeline, split on "|" outside quotes ("grep -E 'A|B'" stays one stage). */
+function pipeStages(cmd: string): string[] {
+  const out: string[] = [];
+  let quote = "";
+  let start = 0;
+  for (let i = 0; i < cmd.length; i++) {
+    const c = cmd[i];
+    if (quote) {
+      if (c === quote) quote = "";
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === "|" && cmd[i + 1] !== "|") {
+      out.push(cmd.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(cmd.slice(start).trim());
+  return out;
+}
+
+/** Words of one stage, quotes removed ("grep -i 'close-wait'" → grep, -i, close-wait). */
+function stageWords(stage: string): string[] {
+  return (stage.match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map((w) => w.replace(/^(['"])(.*)\1$/, "$2"));
+}
+
+function isGrepCount(cmd: string): boolean {
+  const last = stageWords(pipeStages(cmd).at(-1) ?? "");
+  return /^[ef]?grep$/.test(last[0] ?? "") && last.some((w) => /^-[a-zA-Z]*c[a-zA-Z]*$|^--count$/.test(w));
+}
+
+/** State names as ss, netstat and their filters spell them, inside a grep or awk pattern. */
+const STATE_WORDS =
+  /(?<![\w-])(ESTAB(?:LISHED)?|SYN[-_]SENT|SYN[-_]RECV|SYN_RCVD|FIN[-_]WAIT[-_]?[12]|TIME[-_]WAIT|CLOSE[-_]WAIT|LAST[-_]ACK|LISTEN(?:ING)?|CLOSING|NEW[-_]SYN[-_]RECV)(?![\w-])/gi;
+
+/** States that other socket kinds (unix, udp) print too: their counts need a TCP-only table. */
+const SHARED_STATES = new Set<SocketState>(["ESTAB", "LISTEN", "CLOSE", "UNKNOWN"]);
+
+/**
+ * What a counting pipeline over a socket table counts: one TCP state, and whether the count
+ * includes ss's header line. Undefined when it counts something else (all sockets, several
+ * states, lines a `grep -v` left).
+ */
+export function countedState(cmd: string): { state: SocketState; header: boolean } | undefined {
+  const stages = pipeStages(cmd);
+  if (stages.length < 2) return undefined;
+  const first = stageWords(stages[0]);
+  const tool = first[0];
+  if (tool !== "ss" && tool !== "netstat") return undefined;
+  const last = stageWords(stages[stages.length - 1]);
+  const wc = last[0] === "wc" && last.slice(1).some((w) => /^-[a-zA-Z]*l[a-zA-Z]*$|^--lines$/.test(w));
+  if (!wc && !isGrepCount(cmd)) return undefined;
+  if (first.includes("exclude")) return undefined;
+
+  const states = new Set<SocketState>();
+  for (let i = 1; i < first.length - 1; i++) {
+    if (first[i] !== "state") continue;
+    const st = socketState(first[i + 1] ?? "");
+    if (!st) return undefined; // a group (connected, synchronized, all...): not one state
+    states.add(st);
+  }
+  // grep/awk stages that keep lines naming a state (a `grep -v` only takes some away)
+  let selecting = false;
+  for (const stage of stages.slice(1, wc ? -1 : undefined)) {
+    const words = stageWords(stage);
+    if (!/^(?:[ef]?grep|awk)$/.test(words[0] ?? "")) return undefined;
+    const inverted = words.some((w) => /^-[a-zA-Z]*v[a-zA-Z]*$|^--invert-match$/.test(w));
+    if (words[0] !== "awk" && inverted) continue;
+    selecting = true;
+    for (const m of words.slice(1).join(" ").matchAll(STATE_WORDS)) {
+      const st = socketState(m[1] as string);
+      if (st) states.add(st);
+    }
+  }
+  if (states.size !== 1) return undefined;
+  const state = [...states][0] as SocketState;
+  const flags = first.slice(1);
+  const tcpOnly =
+    flags.some((w) => /^-[a-zA-Z]*t[a-zA-Z]*$/.test(w) || w === "--tcp") ||
+    /(?:^|\s)(?:-A|--query=?|-p|--protocol=?)\s*tcp\b/.test(stages[0]);
+  if (SHARED_STATES.has(state) && !tcpOnly) return undefined;
+  const noHeader = flags.some((w) => /^-[a-zA-Z]*H[a-zA-Z]*$/.test(w) || w === "--no-header");
+  // ss prints a header line that `wc -l` counts, unless a grep kept only the state's lines
+  return { state, header: tool === "ss" && !noHeader && !selecting };
+}
+
+/** ss state-filter names of the states whose name differs from the state's own spelling. */
+const SS_STATE_NAMES: Partial<Record<SocketState, string>> = {
+  ESTAB: "established",
+  LISTEN: "listening",
+  CLOSE: "closed",
+  "NEW-SYN-RECV": "syn-recv",
+};
+
+/** A section "$ <count pipeline>" then the number → a partial snapshot with that state's count. */
+function socketCount(command: string, text: string, path: string): Part | undefined {
+  const counted = countedState(command);
+  if (!counted) return undefined;
+  const lines = splitLines(text);
+  const at = lines.findIndex((l) => commandOf(l) !== undefined);
+  if (at < 0) return undefined;
+  let valueAt = at + 1;
+  while (valueAt < lines.length && lines[valueAt].trim() === "") valueAt++;
+  const m = /^\s*(\d+)(?:\s+-)?\s*$/.exec(lines[valueAt] ?? "");
+  if (!m) return undefined;
+  const printed = Number(m[1]);
+  const count = counted.header ? Math.max(0, printed - 1) : printed;
+  const snap = emptySnapshot(path, "socket-count");
+  snap.stateCounts = { [counted.state]: count };
+  snap.stateCountSources = {
+    [counted.state]: [
+      sourceRef(path, at + 1, lines[at] as string),
+      sourceRef(path, valueAt + 1, lines[valueAt] as string),
+    ],
+  };
+  // said once: the count is read, but it is thinner evidence than the table it counts
+  const name = SS_STATE_NAMES[counted.state] ?? counted.state.toLowerCase();
+  const read = counted.header
+    ? `${count} ${counted.state} sockets (ss's header line taken off)`
+    : `${count} ${counted.state} sockets`;
+  const warning = `${path}:${at + 1}: "${command}" printed ${printed}: read as ${read}, without addresses, owners or ages (\`ss -tanp state ${name}\` lists them)`;
+  return { kind: "socket-count", snapshot: snap, warnings: [warning] };
+}
+
+/**
+ * Puts the socket counts of `parts` on their merged snapshot: per state the largest (two counts
+ * of one state may look at it through different filters; neither is a part of the other's sum).
+ */
+export function withStateCounts(merged: HostSnapshot, parts: HostSnapshot[]): HostSnapshot {
+  for (const p of parts) {
+    for (const [state, n] of Object.entries(p.stateCounts ?? {}) as [SocketState, number][]) {
+      const seen = merged.stateCounts?.[state];
+      if (seen !== undefined && seen >= n) continue;
+      merged.stateCounts = { ...merged.stateCounts, [state]: n };
+      const refs: SourceRef[] | undefined = p.stateCountSources?.[state];
+      if (refs) merged.stateCountSources = { ...merged.stateCountSources, [state]: refs };
+    }
+  }
+  return merged;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transcripts that mix a tcpdump trace with other command outputs
+
+export interface TranscriptParts {
+  /** The tcpdump sections, every other line blanked: line numbers stay those of the whole paste. */
+  tcpdump: string;
+  /** Everything else, the tcpdump sections blanked the same way. */
+  host: string;
+}
+
+/**
+ * A paste mixing a tcpdump trace with other outputs ("$ tcpdump ..." and its packets, then
+ * "$ nstat -az" and counters) → the trace and the rest apart, each for its own parser. Undefined
+ * when the text holds only one of the two, so plain traces and plain host texts keep their path.
+ */
+export function splitTranscript(text: string): TranscriptParts | undefined {
+  // Command lines first, without splitting the text: a multi-megabyte trace usually has none.
+  const starts: { line: number; command: string; capture: boolean }[] = [];
+  let lineNo = 0;
+  for (let from = 0; from < text.length; ) {
+    let end = text.indexOf("\n", from);
+    if (end < 0) end = text.length;
+    const line = text.slice(from, end);
+    const host = commandOf(line);
+    const capture = host === undefined ? captureCommandOf(line) : undefined;
+    if (host !== undefined || capture !== undefined)
+      starts.push({ line: lineNo, command: (host ?? capture) as string, capture: capture !== undefined });
+    lineNo++;
+    from = end + 1;
+  }
+  if (starts.length === 0) return undefined;
+  const lines = text.split("\n");
+  const sections: { from: number; to: number; trace: boolean; command: boolean }[] = [];
+  const firstAt = (starts[0] as (typeof starts)[number]).line;
+  if (firstAt > 0) sections.push({ from: 0, to: firstAt, trace: false, command: false });
+  starts.forEach((s, k) => {
+    const to = starts[k + 1]?.line ?? lines.length;
+    sections.push({ from: s.line, to, trace: s.capture, command: true });
+  });
+  let traces = 0;
+  let others = 0;
+  for (const sec of sections) {
+    const output = lines.slice(sec.command ? sec.from + 1 : sec.from, sec.to);
+    // a command line alone says nothing either way
+    if (!output.some((l) => l.trim() !== "")) continue;
+    // a trace printed by another command (`cat trace.txt`) or pasted without its tcpdump line
+    if (!sec.trace && detectText(output.join("\n")).kind === "tcpdump") sec.trace = true;
+    if (sec.trace) traces++;
+    else others++;
+  }
+  if (traces === 0 || others === 0) return undefined;
+  const trace: string[] = new Array(lines.length).fill("");
+  const rest: string[] = new Array(lines.length).fill("");
+  for (const sec of sections) {
+    const target = sec.trace ? trace : rest;
+    for (let i = sec.from; i < sec.to; i++) target[i] = lines[i] as string;
+  }
+  return { tcpdump: trace.join("\n"), host: rest.join("\n") };
 }

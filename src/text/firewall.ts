@@ -26,6 +26,13 @@ function portsOf(spec: string): number[] {
   return out;
 }
 
+/** The rule's destination ports from the port spec it matched, when the spec names any. */
+function setDports(rule: FirewallRule, spec: string | undefined): void {
+  if (spec === undefined) return;
+  const ports = portsOf(spec);
+  if (ports.length) rule.dports = ports;
+}
+
 function verdictOf(word: string): FirewallRule["verdict"] {
   const w = word.toLowerCase();
   if (w === "accept") return "accept";
@@ -113,11 +120,7 @@ export function parseNftRuleset(text: string, path: string = NO_PATH): FirewallR
     }
     const proto = /\b(tcp|udp|sctp|icmpv6|icmp)\b/.exec(t);
     if (proto) rule.protocol = proto[1];
-    const dport = /\bdport\s+(\{[^}]*\}|\S+)/.exec(t);
-    if (dport) {
-      const ports = portsOf(dport[1]);
-      if (ports.length) rule.dports = ports;
-    }
+    setDports(rule, /\bdport\s+(\{[^}]*\}|\S+)/.exec(t)?.[1]);
     rules.push(rule);
   }
   return { rules, warnings: warnings.result() };
@@ -161,11 +164,7 @@ export function parseIptables(text: string, path: string = NO_PATH): FirewallRes
       if (rej) rule.rejectWith = rej[1];
       const proto = /-p\s+(\S+)/.exec(body);
       if (proto) rule.protocol = proto[1];
-      const dport = /--dports?\s+(\S+)/.exec(body);
-      if (dport) {
-        const ports = portsOf(dport[1]);
-        if (ports.length) rule.dports = ports;
-      }
+      setDports(rule, /--dports?\s+(\S+)/.exec(body)?.[1]);
       rules.push(rule);
       continue;
     }
@@ -213,11 +212,7 @@ export function parseIptables(text: string, path: string = NO_PATH): FirewallRes
     if (proto && proto !== "all" && !/^\d+$/.test(proto)) rule.protocol = proto;
     const rej = /reject-with\s+(\S+)/.exec(t);
     if (rej) rule.rejectWith = rej[1];
-    const dport = /\bdpts?:(\S+)/.exec(t) ?? /\bdports\s+(\S+)/.exec(t);
-    if (dport) {
-      const ports = portsOf(dport[1]);
-      if (ports.length) rule.dports = ports;
-    }
+    setDports(rule, (/\bdpts?:(\S+)/.exec(t) ?? /\bdports\s+(\S+)/.exec(t))?.[1]);
     rules.push(rule);
   }
   return { rules, warnings: warnings.result() };

@@ -2,6 +2,10 @@
 // -tnio, -tm, -o, -e, -O one-line mode, state filters without a State column, -H without header,
 // Netid column of -a) and the `ss -s` summary. tcp_info, skmem, timers and users:(...) are read
 // whether they sit on the socket line or on the indented continuation line below it.
+//
+// A live table can hold 100k sockets of ~40 fields each, so the socket line is read in place:
+// tokens are found with string searches, names looked up by position (no substring per token),
+// numbers read digit by digit; the general patterns are kept for the unusual spellings.
 import type { SkMem, SocketEntry, SocketState, SocketSummary, TcpInfo } from "../host/types.js";
 import {
   commandOf,
@@ -218,9 +222,9 @@ function looseCount(s: string): number | undefined {
 /** One process of users:(("name",pid=1,fd=2),...); global, so lastIndex is reset before each use. */
 const USER_RE = /\("((?:[^"\\]|\\.)*)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)/g;
 
-function parseUsers(tok: string, from: number): { name: string; pid: number; fd: number }[] {
+function parseUsers(tok: string): { name: string; pid: number; fd: number }[] {
   const out: { name: string; pid: number; fd: number }[] = [];
-  USER_RE.lastIndex = from;
+  USER_RE.lastIndex = 0;
   for (let m = USER_RE.exec(tok); m; m = USER_RE.exec(tok))
     out.push({ name: m[1], pid: Number(m[2]), fd: Number(m[3]) });
   return out;
@@ -242,7 +246,7 @@ function usersAt(line: string, a: number, b: number): { name: string; pid: numbe
       }
     }
   }
-  return parseUsers(line.slice(a, b), 0);
+  return parseUsers(line.slice(a, b));
 }
 
 /**

@@ -25,17 +25,12 @@ export const WATCH_DEFAULTS = {
 };
 
 /** A total that reached its threshold stays over until it falls below this fraction of it. */
-export const CLEAR_RATIO = 0.9;
+const CLEAR_RATIO = 0.9;
 
 export type ThresholdLookup = Record<string, Record<string, number>>;
 
 /** A watch threshold: the configured value, else the rule's own name for it, else the default. */
-export function watchThreshold(
-  thresholds: ThresholdLookup,
-  id: string,
-  name: string,
-  fallback: number,
-): number {
+function watchThreshold(thresholds: ThresholdLookup, id: string, name: string, fallback: number): number {
   const v = thresholds[id]?.[name];
   return typeof v === "number" && Number.isFinite(v) ? v : fallback;
 }
@@ -55,12 +50,12 @@ export function growthIntervalsOf(thresholds: ThresholdLookup): number {
 }
 
 /** The subject of a process: "nginx(pid 812)". */
-export function processSubject(name: string | undefined, pid: number): string {
+function processSubject(name: string | undefined, pid: number): string {
   return `${name ?? "process"}(pid ${pid})`;
 }
 
 /** Who holds a socket: its process, else the local service ("service 10.0.0.1:8080"). */
-export function ownerSubject(s: SocketEntry): string {
+function ownerSubject(s: SocketEntry): string {
   const o = ownerOf(s);
   return o ? processSubject(o.name, o.pid) : `service ${localOf(s)}`;
 }
@@ -70,7 +65,7 @@ function text(v: unknown): string | undefined {
 }
 
 /** The subject a finding is about, where the id has a stable one; otherwise the host. */
-export function subjectOf(f: Finding): string {
+function subjectOf(f: Finding): string {
   const e = f.evidence;
   switch (f.id) {
     case "time-wait-port-exhaustion":

@@ -64,7 +64,7 @@ function perSecond(v: number | undefined, seconds: number | undefined): number |
 }
 
 /** Rates over the interval from counter increases; nothing is divided by a zero or negative time. */
-export function ratesOf(deltas: HostSnapshot["counterDeltas"]): WatchRates {
+function ratesOf(deltas: HostSnapshot["counterDeltas"]): WatchRates {
   if (!deltas) return {};
   const v = deltas.values;
   const s = deltas.seconds;

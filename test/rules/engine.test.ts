@@ -60,8 +60,13 @@ describe("catalogue", () => {
   it("says a capture alone can produce an id exactly when a capture rule produces it", () => {
     for (const id of diagnosisIds) {
       const e = catalogue[id];
-      for (const kind of e.requires ?? []) assert.ok(e.evidence.includes(kind), `${id} requires ${kind}`);
-      const alone = e.evidence.includes("capture") && (e.requires ?? []).every((k) => k === "capture");
+      for (const kind of e.supportOnly ?? [])
+        assert.ok(e.evidence.includes(kind), `${id} supportOnly ${kind}`);
+      assert.ok(
+        e.evidence.some((kind) => !e.supportOnly?.includes(kind)),
+        `${id}: some evidence must be enough on its own`,
+      );
+      const alone = e.evidence.includes("capture") && !e.supportOnly?.includes("capture");
       const produced = captureRules.some(
         (r) => r.id === id || ((r as DocumentedRule).produces ?? []).includes(id),
       );

@@ -175,11 +175,9 @@ function captureSources(): Source[] {
   return out;
 }
 
-/** Ids a catalogue entry says a capture can produce on its own (no other evidence required). */
+/** Ids a catalogue entry says a capture can produce on its own (not only beside other evidence). */
 const captureSideIds = diagnosisIds.filter(
-  (id) =>
-    catalogue[id].evidence.includes("capture") &&
-    (catalogue[id].requires ?? []).every((kind) => kind === "capture"),
+  (id) => catalogue[id].evidence.includes("capture") && !catalogue[id].supportOnly?.includes("capture"),
 );
 
 /** Ids the scenario fixtures are built to produce (top/include of their truth.json). */

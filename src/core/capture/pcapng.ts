@@ -17,7 +17,6 @@ export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 0x00000001;
 export const BLOCK_OPB = 0x00000002; // obsolete Packet Block
 export const BLOCK_SPB = 0x00000003;
-export const BLOCK_NRB = 0x00000004;
 export const BLOCK_ISB = 0x00000005;
 export const BLOCK_EPB = 0x00000006;
 export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;

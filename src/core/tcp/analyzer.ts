@@ -937,7 +937,7 @@ function ipv4Number(ip: string): number {
 }
 
 /** "ip:port", IPv6 addresses in brackets. */
-export function endpointLabel(ip: string, port: number): string {
+function endpointLabel(ip: string, port: number): string {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 

@@ -473,8 +473,8 @@ const RETRANS_FLAGS: AnalysisFlag[] = ["retransmission", "fast_retransmission", 
 export class ConnectionTracker {
   private readonly live = new Map<number, Conn>();
   /** Connections that are one bare SYN so far, as rows of a compact store indexed by stream. */
-  private readonly syns = new SynRows();
   private readonly synShapes: SynShape[] = [];
+  private readonly syns = new SynRows(this.synShapes);
   private readonly synShapeIds = new Map<string, number>();
   private readonly compactSyns: boolean;
   private readonly byTuple = new Map<string, Conn>();
@@ -533,23 +533,29 @@ export class ConnectionTracker {
 
   /** Finalises every live connection; see ConnectionTrackerOptions.onFinal for what is returned. */
   finish(): ConnectionSummary[] {
-    const out: ConnectionSummary[] = [];
-    // In stream order, so a consumer of onFinal can write them out as they come.
-    const streams = new Float64Array(this.live.size + this.syns.count);
-    let n = 0;
-    for (const stream of this.live.keys()) streams[n++] = stream;
-    n = this.syns.streams(streams, n);
-    streams.subarray(0, n).sort();
-    for (let i = 0; i < n; i++) {
-      const conn = this.live.get(streams[i]);
-      const s = conn ? this.finalise(conn) : this.finaliseSyn(this.syns.rowOf(streams[i]));
-      if (this.onFinal) out.push(s);
+    // Allocated at its final size: growing an array of a million wastes as much again.
+    const out: ConnectionSummary[] = this.onFinal ? new Array(this.live.size + this.syns.count) : [];
+    let filled = 0;
+    // In stream order, so a consumer of onFinal can write them out as they come: the bare SYNs
+    // are indexed in stream order already, the other live connections are merged in.
+    const streams = [...this.live.keys()].sort((a, b) => a - b);
+    const rows = this.syns.rowsInOrder();
+    let i = 0;
+    let j = 0;
+    while (i < streams.length || j < rows.length) {
+      const s =
+        j >= rows.length || (i < streams.length && streams[i] < this.syns.streamOf(rows[j]))
+          ? this.finalise(this.live.get(streams[i++])!)
+          : this.finaliseSyn(rows[j++]);
+      if (this.onFinal) out[filled++] = s;
     }
-    if (!this.onFinal) {
-      out.push(...this.done);
+    if (this.onFinal) out.length = filled;
+    else {
+      for (const s of this.done) out.push(s);
       this.done.length = 0;
+      out.sort((a, b) => a.stream - b.stream || a.start - b.start);
     }
-    return out.sort((a, b) => a.stream - b.stream || a.start - b.start);
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -652,7 +658,7 @@ export class ConnectionTracker {
     const closedAfter = Math.min(this.idleTimeout, 60);
     const attemptAfter = Math.min(this.idleTimeout, 180);
     // Bare SYNs are stored in arrival order: the expired ones are the first.
-    for (let row = this.syns.oldest(); row >= 0 && now - this.syns.start[row] > attemptAfter; ) {
+    for (let row = this.syns.oldest(); row >= 0 && now - this.syns.startOf(row) > attemptAfter; ) {
       this.finaliseSyn(row);
       row = this.syns.oldest();
     }
@@ -710,7 +716,7 @@ export class ConnectionTracker {
 
   /** The full state of a bare-SYN connection: its SYN folded into a new connection. */
   private stateOf(row: number): Conn {
-    const { pkt, pa } = this.syns.packet(row, this.synShapes[this.syns.shape[row]]);
+    const { pkt, pa } = this.syns.packet(row, this.synShapes[this.syns.shapeOf(row)]);
     const ip = pkt.ip!;
     const tcp = pkt.tcp!;
     const conn = new Conn(
@@ -736,8 +742,8 @@ export class ConnectionTracker {
   }
 
   private finaliseSyn(row: number): ConnectionSummary {
-    const shape = this.synShapes[this.syns.shape[row]];
-    const summary = shape.safe ? this.syns.summary(row, shape) : summarise(this.stateOf(row));
+    const shape = this.synShapes[this.syns.shapeOf(row)];
+    const summary = shape.safe ? this.syns.summary(row) : summarise(this.stateOf(row));
     this.syns.remove(row);
     this.rememberFinal(summary.stream);
     if (this.onFinal) this.onFinal(summary);
@@ -761,9 +767,9 @@ export class ConnectionTracker {
     shape.handshakeTimes = Object.keys(h).filter((k) => h[k] === template.start && oh[k] === otherFull.start);
     shape.setTemplate(template);
     const same = (r: number, full: ConnectionSummary) =>
-      JSON.stringify(this.syns.summary(r, shape)) === JSON.stringify(full);
+      JSON.stringify(this.syns.summary(r)) === JSON.stringify(full);
     shape.safe = same(row, summarise(this.stateOf(row))) && same(other, otherFull);
-    this.syns.release(other);
+    this.syns.done(other);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1282,9 +1288,9 @@ export class ConnectionTracker {
    * does not update the timestamp the receiver echoes).
    */
   private judgeBySack(side: Side, ack: number, sack: [number, number][], time: number): void {
-    const blocks = sack.map(([l, r]) => [side.rel(l), side.rel(r)] as const);
-    const [l0, r0] = blocks[0];
-    const dsack = r0 <= ack || (blocks.length > 1 && l0 >= blocks[1][0] && r0 <= blocks[1][1]);
+    const l0 = side.rel(sack[0][0]);
+    const r0 = side.rel(sack[0][1]);
+    const dsack = r0 <= ack || (sack.length > 1 && l0 >= side.rel(sack[1][0]) && r0 <= side.rel(sack[1][1]));
     if (dsack) {
       const from = Math.max(0, side.resent.length - DSACK_LOOKBACK);
       for (let i = side.resent.length - 1; i >= from; i--) {
@@ -1294,6 +1300,7 @@ export class ConnectionTracker {
       side.resentPending = side.resentPending.filter((r) => r.verdict === "pending");
     }
     if (side.resentPending.length === 0) return;
+    const blocks = sack.map(([l, r]) => [side.rel(l), side.rel(r)] as const);
     const halfRtt = side.rtt.count > 0 ? side.rtt.min / 2 : 0;
     const keep: Resent[] = [];
     for (const r of side.resentPending) {
@@ -1963,38 +1970,72 @@ function ipv4Text(n: number): string {
 /** Streams of compact bare SYNs indexed at most this far apart (4 bytes each); beyond, full state. */
 const MAX_SYN_INDEX_SPAN = 1 << 22;
 
+/** Rows per chunk of the bare-SYN store. */
+const SYN_CHUNK = 4096;
+
 /**
- * Connections that are one bare SYN so far, as rows of parallel typed arrays (about 50 bytes a
- * row; rows are reused once their connection expands or ends), with an index from stream number
- * to row. Rows are added in increasing stream order (the analyzer numbers streams as they
- * appear), so the index is a window of consecutive streams, -1 where a stream has no row, and
- * its first entries are the oldest SYNs.
+ * Rows of bare SYNs as parallel typed arrays (about 50 bytes a row). A chunk is filled once;
+ * the store lets go of it when all its rows are done, and the compact summaries that read from
+ * it keep it alive as long as they live.
+ */
+class SynChunk {
+  /** The tracker's table of shapes (`shape` holds indexes into it). */
+  readonly shapes: SynShape[];
+  readonly shape = new Uint16Array(SYN_CHUNK);
+  readonly stream = new Float64Array(SYN_CHUNK);
+  readonly start = new Float64Array(SYN_CHUNK);
+  readonly frame = new Float64Array(SYN_CHUNK);
+  /** IPv4 addresses as signed 32-bit numbers (IPv6 rows keep their text in `v6`). */
+  readonly clientIp = new Int32Array(SYN_CHUNK);
+  readonly serverIp = new Int32Array(SYN_CHUNK);
+  /** Client port in the high 16 bits, server port in the low 16. */
+  readonly ports = new Int32Array(SYN_CHUNK);
+  readonly seq = new Int32Array(SYN_CHUNK);
+  /** Window in the high 16 bits, IPv4 id in the low 16. */
+  readonly windowAndId = new Int32Array(SYN_CHUNK);
+  readonly tsVal = new Int32Array(SYN_CHUNK);
+  v6: Map<number, [string, string]> | undefined;
+  /** Rows handed out, and those of them not done yet. */
+  used = 0;
+  pending = 0;
+
+  constructor(shapes: SynShape[]) {
+    this.shapes = shapes;
+  }
+
+  clientText(i: number): string {
+    return this.v6?.get(i)?.[0] ?? ipv4Text(this.clientIp[i]);
+  }
+
+  serverText(i: number): string {
+    return this.v6?.get(i)?.[1] ?? ipv4Text(this.serverIp[i]);
+  }
+}
+
+/**
+ * Connections that are one bare SYN so far: rows in chunks (row id = chunk number * SYN_CHUNK +
+ * position), with an index from stream number to row. Rows are added in increasing stream order
+ * (the analyzer numbers streams as they appear), so the index is a window of consecutive
+ * streams, -1 where a stream has no row, and its first entries are the oldest SYNs.
  */
 class SynRows {
-  /** Rows in use. */
+  /** Rows not done yet. */
   count = 0;
-  private capacity = 0;
-  private used = 0;
-  private readonly free: number[] = [];
-  shape = new Uint16Array(0);
-  stream = new Float64Array(0);
-  start = new Float64Array(0);
-  frame = new Float64Array(0);
-  /** IPv4 addresses as signed 32-bit numbers (IPv6 rows keep their text in `v6`). */
-  clientIp = new Int32Array(0);
-  serverIp = new Int32Array(0);
-  /** Client port in the high 16 bits, server port in the low 16. */
-  ports = new Int32Array(0);
-  seq = new Int32Array(0);
-  /** Window in the high 16 bits, IPv4 id in the low 16. */
-  windowAndId = new Int32Array(0);
-  tsVal = new Int32Array(0);
-  private readonly v6 = new Map<number, [string, string]>();
+  private readonly chunks = new Map<number, SynChunk>();
+  private readonly shapes: SynShape[];
+  private current: SynChunk;
+  private currentNo = 0;
   /** index[head + i] is the row of stream first + i (or -1); entries past `tail` are -1. */
-  private index = new Int32Array(1024).fill(-1);
+  private index = new Float64Array(1024).fill(-1);
   private head = 0;
   private tail = 0;
   private first = 0;
+
+  constructor(shapes: SynShape[]) {
+    this.shapes = shapes;
+    this.current = new SynChunk(shapes);
+    this.chunks.set(0, this.current);
+  }
 
   /** Row of a stream, or -1. */
   rowOf(stream: number): number {
@@ -2007,11 +2048,24 @@ class SynRows {
     return this.head < this.tail ? this.index[this.head] : -1;
   }
 
-  /** Appends the live streams to `out` from position n; returns the new length. */
-  streams(out: Float64Array, n: number): number {
-    for (let i = this.head; i < this.tail; i++)
-      if (this.index[i] >= 0) out[n++] = this.first + (i - this.head);
-    return n;
+  /** The rows not done, in stream order. */
+  rowsInOrder(): Float64Array {
+    const out = new Float64Array(this.count);
+    let n = 0;
+    for (let i = this.head; i < this.tail; i++) if (this.index[i] >= 0) out[n++] = this.index[i];
+    return out.subarray(0, n);
+  }
+
+  streamOf(row: number): number {
+    return this.chunkOf(row).stream[row % SYN_CHUNK];
+  }
+
+  startOf(row: number): number {
+    return this.chunkOf(row).start[row % SYN_CHUNK];
+  }
+
+  shapeOf(row: number): number {
+    return this.chunkOf(row).shape[row % SYN_CHUNK];
   }
 
   /** A new row for a SYN; -1 when its stream is not after every stream indexed (or too far after). */
@@ -2022,58 +2076,63 @@ class SynRows {
       this.first = stream;
     }
     const at = stream - this.first;
-    const width = this.tail - this.head;
-    if (at < width || at >= MAX_SYN_INDEX_SPAN) return -1;
+    if (at < this.tail - this.head || at >= MAX_SYN_INDEX_SPAN) return -1;
     if (this.head + at >= this.index.length) this.makeRoom(at + 1);
     const row = this.allocate();
     this.index[this.head + at] = row;
     this.tail = this.head + at + 1;
+    const c = this.current;
+    const i = row % SYN_CHUNK;
     const ip = pkt.ip!;
     const tcp = pkt.tcp!;
-    this.shape[row] = shapeId;
-    this.stream[row] = stream;
-    this.start[row] = time;
-    this.frame[row] = pkt.frame;
-    const c = ipv4Number(ip.src);
-    const s = ipv4Number(ip.dst);
-    if (c >= 0 && s >= 0) {
-      this.clientIp[row] = c;
-      this.serverIp[row] = s;
+    c.shape[i] = shapeId;
+    c.stream[i] = stream;
+    c.start[i] = time;
+    c.frame[i] = pkt.frame;
+    const src = ipv4Number(ip.src);
+    const dst = ipv4Number(ip.dst);
+    if (src >= 0 && dst >= 0) {
+      c.clientIp[i] = src;
+      c.serverIp[i] = dst;
     } else {
-      this.v6.set(row, [ip.src, ip.dst]);
+      c.v6 ??= new Map();
+      c.v6.set(i, [ip.src, ip.dst]);
     }
-    this.ports[row] = (tcp.srcPort << 16) | tcp.dstPort;
-    this.seq[row] = tcp.seq;
-    this.windowAndId[row] = (tcp.window << 16) | (ip.id ?? 0);
-    this.tsVal[row] = tcp.options.tsVal ?? 0;
+    c.ports[i] = (tcp.srcPort << 16) | tcp.dstPort;
+    c.seq[i] = tcp.seq;
+    c.windowAndId[i] = (tcp.window << 16) | (ip.id ?? 0);
+    c.tsVal[i] = tcp.options.tsVal ?? 0;
     return row;
   }
 
   /** A row (not indexed) like `row` with every per-SYN field changed. */
   variant(row: number): number {
+    const from = this.chunkOf(row);
+    const j = row % SYN_CHUNK;
     const r = this.allocate();
-    this.shape[r] = this.shape[row];
-    this.stream[r] = this.stream[row] + 1;
-    this.start[r] = this.start[row] + 1.25;
-    this.frame[r] = this.frame[row] + 3;
-    const v6 = this.v6.get(row);
-    if (v6)
-      this.v6.set(
-        r,
-        v6[0] === "2001:db8::2" ? ["2001:db8::3", "2001:db8::4"] : ["2001:db8::2", "2001:db8::4"],
-      );
-    this.clientIp[r] = this.clientIp[row] ^ 0x01020304;
-    this.serverIp[r] = this.serverIp[row] ^ 0x04030201;
-    this.ports[r] = this.ports[row] ^ 0x00010001;
-    this.seq[r] = this.seq[row] + 0x12345;
-    this.windowAndId[r] = this.windowAndId[row] ^ 0x00010001;
-    this.tsVal[r] = this.tsVal[row] + 1;
+    const c = this.current;
+    const i = r % SYN_CHUNK;
+    c.shape[i] = from.shape[j];
+    c.stream[i] = from.stream[j] + 1;
+    c.start[i] = from.start[j] + 1.25;
+    c.frame[i] = from.frame[j] + 3;
+    const v6 = from.v6?.get(j);
+    if (v6) {
+      c.v6 ??= new Map();
+      c.v6.set(i, v6[0] === "2001:db8::2" ? ["2001:db8::3", "2001:db8::4"] : ["2001:db8::2", "2001:db8::4"]);
+    }
+    c.clientIp[i] = from.clientIp[j] ^ 0x01020304;
+    c.serverIp[i] = from.serverIp[j] ^ 0x04030201;
+    c.ports[i] = from.ports[j] ^ 0x00010001;
+    c.seq[i] = from.seq[j] + 0x12345;
+    c.windowAndId[i] = from.windowAndId[j] ^ 0x00010001;
+    c.tsVal[i] = from.tsVal[j] + 1;
     return r;
   }
 
-  /** Drops a row and its index entry. */
+  /** Drops a row's index entry and marks it done. */
   remove(row: number): void {
-    const i = this.stream[row] - this.first;
+    const i = this.chunkOf(row).stream[row % SYN_CHUNK] - this.first;
     if (i >= 0 && i < this.tail - this.head && this.index[this.head + i] === row) {
       this.index[this.head + i] = -1;
       while (this.head < this.tail && this.index[this.head] < 0) {
@@ -2081,48 +2140,45 @@ class SynRows {
         this.first++;
       }
     }
-    this.release(row);
+    this.done(row);
   }
 
-  release(row: number): void {
-    this.v6.delete(row);
-    this.free.push(row);
+  /** The row's connection expanded or ended: its chunk is let go of once all its rows are. */
+  done(row: number): void {
+    const no = Math.floor(row / SYN_CHUNK);
+    const c = this.chunks.get(no)!;
+    c.pending--;
     this.count--;
-  }
-
-  clientText(row: number): string {
-    return this.v6.get(row)?.[0] ?? ipv4Text(this.clientIp[row]);
-  }
-
-  serverText(row: number): string {
-    return this.v6.get(row)?.[1] ?? ipv4Text(this.serverIp[row]);
+    if (c.pending === 0 && c !== this.current) this.chunks.delete(no);
   }
 
   /** The SYN again, as decoded packet and analysis (what the full state is folded from). */
   packet(row: number, sh: SynShape): { pkt: DecodedPacket; pa: PacketAnalysis } {
+    const c = this.chunkOf(row);
+    const i = row % SYN_CHUNK;
     const ip: NonNullable<DecodedPacket["ip"]> = {
       version: sh.version,
-      src: this.clientText(row),
-      dst: this.serverText(row),
+      src: c.clientText(i),
+      dst: c.serverText(i),
       ttl: sh.ttl,
       protocol: 6,
       headerLen: sh.ipHeaderLen,
       totalLen: sh.totalLen,
     };
-    if (sh.hasId) ip.id = this.windowAndId[row] & 0xffff;
+    if (sh.hasId) ip.id = c.windowAndId[i] & 0xffff;
     if (sh.dontFragment !== undefined) ip.dontFragment = sh.dontFragment;
     const options: TcpHeaderOptions = {};
     if (sh.mss !== undefined) options.mss = sh.mss;
     if (sh.wscale !== undefined) options.wscale = sh.wscale;
     if (sh.sackPermitted !== undefined) options.sackPermitted = sh.sackPermitted;
-    if (sh.hasTs) options.tsVal = this.tsVal[row] >>> 0;
+    if (sh.hasTs) options.tsVal = c.tsVal[i] >>> 0;
     if (sh.tsEcr !== undefined) options.tsEcr = sh.tsEcr;
     if (sh.tfo !== undefined) options.tfo = sh.tfo;
-    const window = this.windowAndId[row] >>> 16;
-    const srcPort = this.ports[row] >>> 16;
-    const dstPort = this.ports[row] & 0xffff;
+    const window = c.windowAndId[i] >>> 16;
+    const srcPort = c.ports[i] >>> 16;
+    const dstPort = c.ports[i] & 0xffff;
     const pkt: DecodedPacket = {
-      frame: this.frame[row],
+      frame: c.frame[i],
       tsSec: 0,
       tsNsec: 0,
       linkType: 0,
@@ -2132,7 +2188,7 @@ class SynRows {
       tcp: {
         srcPort,
         dstPort,
-        seq: this.seq[row] >>> 0,
+        seq: c.seq[i] >>> 0,
         ack: sh.ack,
         headerLen: sh.tcpHeaderLen,
         flags: sh.flags,
@@ -2145,9 +2201,9 @@ class SynRows {
       },
     };
     const pa: PacketAnalysis = {
-      frame: this.frame[row],
-      time: this.start[row],
-      stream: this.stream[row],
+      frame: c.frame[i],
+      time: c.start[i],
+      stream: c.stream[i],
       src: endpoint(ip.src, srcPort),
       dst: endpoint(ip.dst, dstPort),
       flags: "S",
@@ -2162,45 +2218,25 @@ class SynRows {
   }
 
   /** The compact summary of a row's connection (its shape checked safe). */
-  summary(row: number, shape: SynShape): SynOnlyConnection {
-    const v6 = this.v6.get(row);
-    return new SynOnlyConnection(
-      shape,
-      this.stream[row],
-      this.start[row],
-      this.frame[row],
-      v6 ? v6[0] : this.clientIp[row],
-      v6 ? v6[1] : this.serverIp[row],
-      this.ports[row],
-    );
+  summary(row: number): SynOnlyConnection {
+    return new SynOnlyConnection(this.chunkOf(row), row % SYN_CHUNK);
+  }
+
+  private chunkOf(row: number): SynChunk {
+    return this.chunks.get(Math.floor(row / SYN_CHUNK))!;
   }
 
   private allocate(): number {
+    if (this.current.used === SYN_CHUNK) {
+      const full = this.current;
+      if (full.pending === 0) this.chunks.delete(this.currentNo);
+      this.current = new SynChunk(this.shapes);
+      this.currentNo++;
+      this.chunks.set(this.currentNo, this.current);
+    }
     this.count++;
-    const reused = this.free.pop();
-    if (reused !== undefined) return reused;
-    if (this.used === this.capacity) this.grow();
-    return this.used++;
-  }
-
-  private grow(): void {
-    const cap = Math.max(1024, this.capacity * 2);
-    const more = <T extends { length: number; set(a: T): void }>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.shape = more(this.shape, (n) => new Uint16Array(n));
-    this.stream = more(this.stream, (n) => new Float64Array(n));
-    this.start = more(this.start, (n) => new Float64Array(n));
-    this.frame = more(this.frame, (n) => new Float64Array(n));
-    this.clientIp = more(this.clientIp, (n) => new Int32Array(n));
-    this.serverIp = more(this.serverIp, (n) => new Int32Array(n));
-    this.ports = more(this.ports, (n) => new Int32Array(n));
-    this.seq = more(this.seq, (n) => new Int32Array(n));
-    this.windowAndId = more(this.windowAndId, (n) => new Int32Array(n));
-    this.tsVal = more(this.tsVal, (n) => new Int32Array(n));
-    this.capacity = cap;
+    this.current.pending++;
+    return this.currentNo * SYN_CHUNK + this.current.used++;
   }
 
   /** Room in the index for `width` entries from `head`: moved to the front, or grown. */
@@ -2209,7 +2245,7 @@ class SynRows {
     if (width > this.index.length) {
       let n = this.index.length;
       while (n < width) n *= 2;
-      const bigger = new Int32Array(n).fill(-1);
+      const bigger = new Float64Array(n).fill(-1);
       bigger.set(this.index.subarray(this.head, this.tail));
       this.index = bigger;
     } else {
@@ -2222,51 +2258,27 @@ class SynRows {
 }
 
 /**
- * The summary of a connection that was one bare SYN (about 100 bytes): who, when, which frame;
- * everything else is its shape's template, shared and frozen. Reads like any ConnectionSummary
- * through its getters and serialises through toJSON; it has no own enumerable fields, so
- * spreading it gives an empty object.
+ * The summary of a connection that was one bare SYN: a view of its row (who, when, which frame)
+ * and of its shape's template for everything else, shared and frozen. Reads like any
+ * ConnectionSummary through its getters and serialises through toJSON; it has no own enumerable
+ * fields, so spreading it gives an empty object.
  */
 export class SynOnlyConnection implements ConnectionSummary {
-  readonly #shape: SynShape;
-  readonly #stream: number;
-  readonly #start: number;
-  readonly #frame: number;
-  /** IPv4 addresses as signed 32-bit numbers, IPv6 as text. */
-  readonly #clientIp: number | string;
-  readonly #serverIp: number | string;
-  /** Client port in the high 16 bits, server port in the low 16. */
-  readonly #ports: number;
+  readonly #rows: SynChunk;
+  readonly #i: number;
 
-  constructor(
-    shape: SynShape,
-    stream: number,
-    start: number,
-    frame: number,
-    clientIp: number | string,
-    serverIp: number | string,
-    ports: number,
-  ) {
-    this.#shape = shape;
-    this.#stream = stream;
-    this.#start = start;
-    this.#frame = frame;
-    this.#clientIp = clientIp;
-    this.#serverIp = serverIp;
-    this.#ports = ports;
+  constructor(rows: SynChunk, i: number) {
+    this.#rows = rows;
+    this.#i = i;
   }
 
   /** The same connection numbered `stream` (connections of several inputs are numbered on). */
   renumbered(stream: number): SynOnlyConnection {
-    return new SynOnlyConnection(
-      this.#shape,
-      stream,
-      this.#start,
-      this.#frame,
-      this.#clientIp,
-      this.#serverIp,
-      this.#ports,
-    );
+    return new RenumberedSynOnlyConnection(this.#rows, this.#i, stream);
+  }
+
+  get #shape(): SynShape {
+    return this.#rows.shapes[this.#rows.shape[this.#i]];
   }
 
   get #template(): ConnectionSummary {
@@ -2274,21 +2286,19 @@ export class SynOnlyConnection implements ConnectionSummary {
   }
 
   get stream(): number {
-    return this.#stream;
+    return this.#rows.stream[this.#i];
   }
   get clientIp(): string {
-    const ip = this.#clientIp;
-    return typeof ip === "number" ? ipv4Text(ip) : ip;
+    return this.#rows.clientText(this.#i);
   }
   get clientPort(): number {
-    return this.#ports >>> 16;
+    return this.#rows.ports[this.#i] >>> 16;
   }
   get serverIp(): string {
-    const ip = this.#serverIp;
-    return typeof ip === "number" ? ipv4Text(ip) : ip;
+    return this.#rows.serverText(this.#i);
   }
   get serverPort(): number {
-    return this.#ports & 0xffff;
+    return this.#rows.ports[this.#i] & 0xffff;
   }
   get client(): string {
     return endpoint(this.clientIp, this.clientPort);
@@ -2297,18 +2307,18 @@ export class SynOnlyConnection implements ConnectionSummary {
     return endpoint(this.serverIp, this.serverPort);
   }
   get start(): number {
-    return this.#start;
+    return this.#rows.start[this.#i];
   }
   get firstFrame(): number {
-    return this.#frame;
+    return this.#rows.frame[this.#i];
   }
   get lastFrame(): number {
-    return this.#frame;
+    return this.#rows.frame[this.#i];
   }
   /** The template's, with the SYN's time (firstSynAt) this SYN's. */
   get handshake(): ConnectionSummary["handshake"] {
     const h = { ...this.#template.handshake };
-    for (const k of this.#shape.handshakeTimes) (h as Record<string, unknown>)[k] = this.#start;
+    for (const k of this.#shape.handshakeTimes) (h as Record<string, unknown>)[k] = this.start;
     return h;
   }
   get ipVersion(): 4 | 6 {
@@ -2372,6 +2382,20 @@ export class SynOnlyConnection implements ConnectionSummary {
     const self = this as unknown as Record<string, unknown>;
     for (const k of Object.keys(this.#template)) out[k] = self[k];
     return out;
+  }
+}
+
+/** A compact summary with another stream number than its row's. */
+class RenumberedSynOnlyConnection extends SynOnlyConnection {
+  readonly #stream: number;
+
+  constructor(rows: SynChunk, i: number, stream: number) {
+    super(rows, i);
+    this.#stream = stream;
+  }
+
+  override get stream(): number {
+    return this.#stream;
   }
 }
 

@@ -1,5 +1,10 @@
 // Text helpers of the HTML report: escaping, units, evidence values, and links from prose to the
 // connections (streams) and packets (frames) it names.
+import { fmtBps } from "../../rules/capture/common.js";
+import { fmtSeconds } from "../../rules/probe/common.js";
+
+// Durations and bit rates worded as the rules word them.
+export { fmtSeconds as seconds };
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
@@ -20,20 +25,6 @@ export function scriptJson(value: unknown): string {
     .replace(/</g, "\\u003c")
     .replace(/\u2028/g, "\\u2028")
     .replace(/\u2029/g, "\\u2029");
-}
-
-export function seconds(x: number): string {
-  const a = Math.abs(x);
-  if (a < 0.001) return `${Math.round(x * 1e6)} µs`;
-  if (a < 1) return `${(x * 1000).toFixed(a < 0.01 ? 2 : 1)} ms`;
-  return `${x.toFixed(a < 10 ? 2 : 1)} s`;
-}
-
-export function bitsPerSecond(x: number): string {
-  if (x >= 1e9) return `${(x / 1e9).toFixed(2)} Gbit/s`;
-  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} Mbit/s`;
-  if (x >= 1e3) return `${(x / 1e3).toFixed(1)} kbit/s`;
-  return `${Math.round(x)} bit/s`;
 }
 
 export function bytes(n: number): string {
@@ -60,14 +51,14 @@ export function label(key: string): string {
 }
 
 /** Evidence keys whose numbers are frame numbers or stream numbers. */
-export function isFrameKey(key: string): boolean {
+function isFrameKey(key: string): boolean {
   return /(^f|F)rames?$/.test(key);
 }
 export function isStreamKey(key: string): boolean {
   return /(^s|S)treams?$/.test(key);
 }
 
-export function frameLink(frame: number): string {
+function frameLink(frame: number): string {
   return `<a class="frame-link" href="#frame-${frame}" data-frame="${frame}" title="show packet ${frame}">${frame}</a>`;
 }
 
@@ -78,13 +69,13 @@ export function streamLink(stream: number, text?: string): string {
 const SKIP_EVIDENCE = new Set(["more", "corroboratedBy", "explainedBy", "confidenceLoweredBecause"]);
 
 /** One evidence value as HTML: units from the key, frames and streams as links. */
-export function evidenceValue(key: string, v: unknown, depth = 0): string {
+function evidenceValue(key: string, v: unknown, depth = 0): string {
   if (v === null || v === undefined) return "–";
   if (typeof v === "number") {
     if (Number.isInteger(v) && v >= 0 && isFrameKey(key)) return frameLink(v);
     if (Number.isInteger(v) && v >= 0 && isStreamKey(key)) return streamLink(v);
-    if (key.endsWith("Seconds") || key === "seconds") return esc(seconds(v));
-    if (key.endsWith("Bps")) return esc(bitsPerSecond(v));
+    if (key.endsWith("Seconds") || key === "seconds") return esc(fmtSeconds(v));
+    if (key.endsWith("Bps")) return esc(fmtBps(v));
     if (key.endsWith("Rate") || key === "fraction") return esc(`${(v * 100).toFixed(v < 0.01 ? 2 : 1)}%`);
     if (/bytes|Bytes|Window|InFlight/.test(key) && v >= 10240) return esc(`${count(v)} (${bytes(v)})`);
     return esc(count(v));

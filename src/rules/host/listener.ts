@@ -202,20 +202,11 @@ function evaluateFor(id: Verdict["id"], facts: Facts): Finding[] {
   return out;
 }
 
-export const firewallReject: Rule = {
-  id: "firewall-reject",
-  needs: ["host"],
-  evaluate: (facts) => evaluateFor("firewall-reject", facts),
-};
+/** One rule per verdict: they share the judging, each reports its own diagnosis. */
+function verdictRule(id: Verdict["id"]): Rule {
+  return { id, needs: ["host"], evaluate: (facts) => evaluateFor(id, facts) };
+}
 
-export const listenerLoopbackOnly: Rule = {
-  id: "listener-loopback-only",
-  needs: ["host"],
-  evaluate: (facts) => evaluateFor("listener-loopback-only", facts),
-};
-
-export const noListener: Rule = {
-  id: "no-listener",
-  needs: ["host"],
-  evaluate: (facts) => evaluateFor("no-listener", facts),
-};
+export const firewallReject = verdictRule("firewall-reject");
+export const listenerLoopbackOnly = verdictRule("listener-loopback-only");
+export const noListener = verdictRule("no-listener");

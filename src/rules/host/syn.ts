@@ -12,12 +12,18 @@
 //   fullFraction     0.9  SYN-RECV of one listener / its queue limit that counts as full
 //   minSynRecv       500  SYN-RECV on one listener that is a flood whatever the limit (monitoring alert)
 //   minSourceRatio   0.5  distinct source addresses / SYN-RECV entries: many sources, not one busy client
+//   minAbsoluteCookiesSent 10000  absolute counters (since boot) alone: cookies sent to speak of a flood
+//   maxAbsoluteReturnRatio 0.02   ... and cookies returned / sent below which it was one
+// Absolute counters say a flood happened some time since boot, not that it goes on: they count
+// alone only when extreme and when no socket table shows the SYN queue as it is now; the finding
+// then has low confidence.
 // syn-backlog-full thresholds:
 //   fullFraction     0.9  as above, with SYN cookies off (or cookies returning like real clients)
 import type { HostSnapshot, SocketEntry } from "../../host/types.js";
 import type { Finding, Rule } from "../types.js";
 import { hostFinding, serviceVars } from "./finding.js";
 import {
+  cachedPerHost,
   cite,
   counter,
   counterNote,
@@ -38,6 +44,8 @@ export const synFloodDefaults = {
   fullFraction: 0.9,
   minSynRecv: 500,
   minSourceRatio: 0.5,
+  minAbsoluteCookiesSent: 10000,
+  maxAbsoluteReturnRatio: 0.02,
 };
 export const synBacklogDefaults = { fullFraction: 0.9 };
 
@@ -55,12 +63,8 @@ function isSynRecv(s: SocketEntry): boolean {
 }
 
 /** SYN-RECV entries grouped by the listener they wait on. */
-export function synQueues(host: HostSnapshot): SynQueue[] {
-  const cached = queueCache.get(host);
-  if (cached) return cached;
-  const queues = computeQueues(host);
-  queueCache.set(host, queues);
-  return queues;
+function synQueues(host: HostSnapshot): SynQueue[] {
+  return cachedPerHost(queueCache, host, computeQueues);
 }
 
 const queueCache = new WeakMap<HostSnapshot, SynQueue[]>();
@@ -127,8 +131,14 @@ export const synFlood: Rule = {
       const spread = q.distinctSources / q.synRecv.length >= t("minSourceRatio");
       return (full || many) && spread;
     });
-    // Absolute counters only say a flood happened some time since boot: not enough on their own.
-    if (!(absorbed && sent?.kind === "delta") && floods.length === 0) return [];
+    // Absolute counters only say a flood happened some time since boot: enough on their own only
+    // when extreme, and when no socket table shows the SYN queue as it is now (empty, or short).
+    const sinceBoot =
+      sent?.kind === "absolute" &&
+      sockets(host).length === 0 &&
+      sentN >= t("minAbsoluteCookiesSent") &&
+      recvN / sentN <= t("maxAbsoluteReturnRatio");
+    if (!(absorbed && sent?.kind === "delta") && !sinceBoot && floods.length === 0) return [];
 
     const q = floods[0];
     const dropping =
@@ -163,10 +173,15 @@ export const synFlood: Rule = {
         `${q.synRecv.length} half-open connections (SYN-RECV) from ${q.distinctSources} different addresses fill the SYN queue of ${q.service}${q.limit ? ` (limit ${q.limit})` : ""}`,
       );
     }
-    if (sent && sentN > 0) parts.push(`${sentN} SYN cookies sent but only ${recvN} came back`);
-    const tail = dropping
+    if (sent && sentN > 0)
+      parts.push(
+        `${sentN} SYN cookies sent but only ${recvN} came back${sent.kind === "absolute" ? " (counted since boot)" : ""}`,
+      );
+    let tail = dropping
       ? "SYN cookies are off, so legitimate clients are dropped too."
       : "SYN cookies absorb the flood, so legitimate clients still connect.";
+    if (!q && sent?.kind === "absolute")
+      tail += " Counters since boot cannot say whether it goes on now: read them twice, a few seconds apart.";
     const cited = q ? cite(q.synRecv) : { sockets: [], sources: [] };
     cited.sources.push(
       ...counterRefs(host, ["TcpExtSyncookiesSent", "TcpExtSyncookiesRecv"]),
@@ -175,7 +190,7 @@ export const synFlood: Rule = {
     const out: Finding[] = [
       hostFinding("syn-flood", {
         severity: dropping ? "critical" : "warning",
-        confidence: q && absorbed ? "high" : "medium",
+        confidence: q && absorbed ? "high" : q || sent?.kind === "delta" ? "medium" : "low",
         summary: `${parts.join("; ")}: a SYN flood. ${tail}`,
         evidence,
         scoreBonus: q && absorbed ? 3 : 0,

@@ -17,6 +17,7 @@ import type { HostSnapshot, SocketEntry } from "../../host/types.js";
 import type { Finding, Rule } from "../types.js";
 import { hostFinding, serviceVars } from "./finding.js";
 import {
+  cachedPerHost,
   cite,
   listeners,
   localOf,
@@ -49,11 +50,7 @@ interface TimeWaitGroup {
 
 /** TIME-WAIT sockets grouped by the service end: the peer when this host connected, else the local listener. */
 export function timeWaitGroups(host: HostSnapshot): TimeWaitGroup[] {
-  const cached = groupCache.get(host);
-  if (cached) return cached;
-  const groups = computeGroups(host);
-  groupCache.set(host, groups);
-  return groups;
+  return cachedPerHost(groupCache, host, computeGroups);
 }
 
 const groupCache = new WeakMap<HostSnapshot, TimeWaitGroup[]>();

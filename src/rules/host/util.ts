@@ -2,6 +2,9 @@
 // shape of a cited socket line. Pure: everything comes from the HostSnapshot.
 import type { HostSnapshot, SocketEntry, SourceRef } from "../../host/types.js";
 
+// Socket tables can hold 100k+ entries: these take a list's extremes without spreading it.
+export { maxOf, minOf } from "../capture/common.js";
+
 /** How many offending socket lines a finding cites (the rest are counted, not listed). */
 export const MAX_CITED = 10;
 
@@ -17,17 +20,31 @@ function richness(s: SocketEntry): number {
  * /proc/net/tcp) may list the same socket; counting it twice would double every pile-up.
  */
 export function sockets(host: HostSnapshot): SocketEntry[] {
-  const cached = uniqueCache.get(host);
-  if (cached) return cached;
+  return cachedPerHost(uniqueCache, host, uniqueSockets);
+}
+
+function uniqueSockets(host: HostSnapshot): SocketEntry[] {
   const byKey = new Map<string, SocketEntry>();
   for (const s of host.sockets ?? []) {
     const key = `${s.state}|${endpoint(s.localIp, s.localPort)}|${endpoint(s.peerIp, s.peerPort)}`;
     const seen = byKey.get(key);
     if (!seen || richness(s) > richness(seen)) byKey.set(key, s);
   }
-  const out = [...byKey.values()];
-  uniqueCache.set(host, out);
-  return out;
+  return [...byKey.values()];
+}
+
+/** What `compute` derives from a snapshot, computed once per snapshot: several rules ask for it. */
+export function cachedPerHost<T>(
+  cache: WeakMap<HostSnapshot, T>,
+  host: HostSnapshot,
+  compute: (host: HostSnapshot) => T,
+): T {
+  let value = cache.get(host);
+  if (value === undefined) {
+    value = compute(host);
+    cache.set(host, value);
+  }
+  return value;
 }
 
 /** "ip:port", IPv6 in brackets; port 0 printed as "*". */
@@ -45,7 +62,7 @@ export function peerOf(s: SocketEntry): string {
 }
 
 /** The line a finding cites for a socket: the input line when known, else a rebuilt ss-like row. */
-export function socketLine(s: SocketEntry): string {
+function socketLine(s: SocketEntry): string {
   if (s.source?.text) return s.source.text;
   const users = s.processes?.length
     ? ` users:(${s.processes.map((p) => `("${p.name}",pid=${p.pid},fd=${p.fd})`).join(",")})`
@@ -110,10 +127,6 @@ export function sysctlNumbers(host: HostSnapshot, name: string): number[] | unde
     .map((x) => Number(x));
   if (parts.length === 0 || parts.some((x) => !Number.isFinite(x))) return undefined;
   return parts;
-}
-
-export function sysctlString(host: HostSnapshot, name: string): string | undefined {
-  return host.sysctls?.[name]?.trim();
 }
 
 /** The ephemeral port range (net.ipv4.ip_local_port_range), inclusive, and its size. */
@@ -232,19 +245,18 @@ export function humanBytes(b: number): string {
 
 /** The lines the named counters were read from (the latest reading), for Finding.sources. */
 export function counterRefs(host: HostSnapshot, names: string[]): SourceRef[] {
-  const out: SourceRef[] = [];
-  for (const n of names) {
-    const ref = host.counterSources?.[n];
-    if (ref) out.push(ref);
-  }
-  return out;
+  return refsOf(host.counterSources, names);
 }
 
 /** The lines the named sysctls were read from. */
 export function sysctlRefs(host: HostSnapshot, names: string[]): SourceRef[] {
+  return refsOf(host.sysctlSources, names);
+}
+
+function refsOf(sources: Record<string, SourceRef> | undefined, names: string[]): SourceRef[] {
   const out: SourceRef[] = [];
   for (const n of names) {
-    const ref = host.sysctlSources?.[n];
+    const ref = sources?.[n];
     if (ref) out.push(ref);
   }
   return out;
@@ -256,17 +268,4 @@ export function hostAddresses(host: HostSnapshot): string[] {
   for (const i of host.interfaces ?? []) for (const a of i.addresses ?? []) out.add(a.replace(/\/\d+$/, ""));
   for (const s of sockets(host)) if (!isWildcard(s.localIp)) out.add(s.localIp);
   return [...out];
-}
-
-/** Largest of a list without spreading it into arguments (socket tables can hold 100k+ entries). */
-export function maxOf(xs: number[], empty = 0): number {
-  let m = Number.NEGATIVE_INFINITY;
-  for (const x of xs) if (x > m) m = x;
-  return xs.length ? m : empty;
-}
-
-export function minOf(xs: number[], empty = 0): number {
-  let m = Number.POSITIVE_INFINITY;
-  for (const x of xs) if (x < m) m = x;
-  return xs.length ? m : empty;
 }

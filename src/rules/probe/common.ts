@@ -1,6 +1,6 @@
 // Shared pieces of the probe rules: attempts grouped into series (one target, address and port),
 // connect-time percentiles, the kernel's SYN retransmission schedule, and number formatting.
-import type { ProbeAttempt } from "../types.js";
+import type { Facts, Finding, ProbeAttempt } from "../types.js";
 
 export type Outcome = ProbeAttempt["outcome"];
 
@@ -24,12 +24,12 @@ export interface ProbeSeries {
 }
 
 /** The TCP handshake completed, whatever came after it. */
-export function handshakeCompleted(p: ProbeAttempt): boolean {
+function handshakeCompleted(p: ProbeAttempt): boolean {
   if (p.outcome === "connected" || p.outcome === "reset") return true;
   return p.outcome === "error" && p.exchange !== undefined;
 }
 
-export function connectFailed(p: ProbeAttempt): boolean {
+function connectFailed(p: ProbeAttempt): boolean {
   return p.outcome === "refused" || p.outcome === "timeout" || p.outcome === "unreachable";
 }
 
@@ -91,6 +91,28 @@ export function probeSeries(probes: ProbeAttempt[]): ProbeSeries[] {
     }
   }
   return [...byKey.values()];
+}
+
+/**
+ * A rule's findings over the series of the probes, at most one per series; `find` also gets every
+ * series, for the other addresses of the same name.
+ */
+export function findingsPerSeries(
+  facts: Facts,
+  find: (s: ProbeSeries, all: ProbeSeries[]) => Finding | undefined,
+): Finding[] {
+  const out: Finding[] = [];
+  const all = probeSeries(facts.probes ?? []);
+  for (const s of all) {
+    const f = find(s, all);
+    if (f) out.push(f);
+  }
+  return out;
+}
+
+/** "ip:port", then the target in parentheses when it was given otherwise (by name). */
+export function seriesLabel(s: ProbeSeries): string {
+  return s.target !== s.endpoint ? `${s.endpoint} (${s.target})` : s.endpoint;
 }
 
 /** Other series of the same target (other addresses of the same name). */

@@ -2,9 +2,9 @@
 // the refusal checked against the listening sockets the probe read from /proc/net/tcp{,6}.
 
 import type { DocumentedRule } from "../capture/common.js";
-import { makeFinding } from "../catalogue.js";
+import { type FindingParts, makeFinding } from "../catalogue.js";
 import type { Facts, Finding } from "../types.js";
-import { type ProbeSeries, plural, probeSeries, seriesVars } from "./common.js";
+import { findingsPerSeries, type ProbeSeries, plural, seriesVars } from "./common.js";
 import { type LocalVerdict, localVerdict } from "./local.js";
 
 function refusedOf(s: ProbeSeries): number {
@@ -15,14 +15,26 @@ function findingsFor(
   id: LocalVerdict["id"],
   facts: Facts,
   build: (s: ProbeSeries, v: LocalVerdict) => Finding,
-) {
-  const out: Finding[] = [];
-  for (const s of probeSeries(facts.probes ?? [])) {
-    if (s.connects.length > 0) continue;
+): Finding[] {
+  return findingsPerSeries(facts, (s) => {
+    if (s.connects.length > 0) return;
     const v = localVerdict(s);
-    if (v?.id === id) out.push(build(s, v));
-  }
-  return out;
+    return v?.id === id ? build(s, v) : undefined;
+  });
+}
+
+/** Evidence and cited socket of a refusal while a listener on the port is known. */
+function listenerEvidence(s: ProbeSeries, v: LocalVerdict): Pick<FindingParts, "evidence" | "sockets"> {
+  return {
+    evidence: {
+      target: s.target,
+      address: s.endpoint,
+      refused: refusedOf(s),
+      listener: v.listener,
+      listenersOnPort: v.listeners,
+    },
+    sockets: v.listener ? [v.listener] : undefined,
+  };
 }
 
 function refusedText(s: ProbeSeries): string {
@@ -41,14 +53,7 @@ export const probeListenerLoopbackOnly: DocumentedRule = {
       makeFinding("listener-loopback-only", {
         confidence: "high",
         summary: `${refusedText(s)}: the service listens on ${v.listener} only, which clients on other hosts (and this host's other addresses) cannot reach.`,
-        evidence: {
-          target: s.target,
-          address: s.endpoint,
-          refused: refusedOf(s),
-          listener: v.listener,
-          listenersOnPort: v.listeners,
-        },
-        sockets: v.listener ? [v.listener] : undefined,
+        ...listenerEvidence(s, v),
         vars: seriesVars(s),
         score: 65,
       }),
@@ -89,14 +94,7 @@ export const probeFirewallReject: DocumentedRule = {
       makeFinding("firewall-reject", {
         confidence: "medium",
         summary: `${refusedText(s)}, yet ${v.listener} listens and should have accepted ${plural(refusedOf(s), "connection")}: a firewall rule rejects with a reset (or an ICMP port-unreachable) before the SYN reaches the socket.`,
-        evidence: {
-          target: s.target,
-          address: s.endpoint,
-          refused: refusedOf(s),
-          listener: v.listener,
-          listenersOnPort: v.listeners,
-        },
-        sockets: v.listener ? [v.listener] : undefined,
+        ...listenerEvidence(s, v),
         vars: seriesVars(s),
         score: 55,
       }),
