@@ -269,8 +269,9 @@ interface Owner {
 /**
  * Socket inode → the processes holding it, read from /proc/PID/fd as `ss -p` does: every process,
  * every descriptor that links to "socket:[inode]", the name from /proc/PID/stat. Owners are listed
- * in the order ss prints them (the last one found first). What cannot be read (other users'
- * processes without root, processes that exit meanwhile) is left out, as ss does.
+ * in the order they were found (ss prints them the other way round, see withOwners). What cannot
+ * be read (other users' processes without root, processes that exit meanwhile) is left out, as
+ * ss does.
  */
 export async function socketOwners(io: HostIo): Promise<Map<number, Owner[]>> {
   const owners = new Map<number, Owner[]>();
@@ -297,7 +298,7 @@ export async function socketOwners(io: HostIo): Promise<Map<number, Owner[]>> {
       name = name ?? (await processName(io, pid));
       const owner = { name, pid, fd: Number(fdName) };
       const list = owners.get(inode);
-      if (list) list.unshift(owner);
+      if (list) list.push(owner);
       else owners.set(inode, [owner]);
     }
   }
@@ -327,11 +328,16 @@ export function withOwners(text: string, owners: Map<number, Owner[]>): string {
     if (at < 0 || line.includes("users:(")) continue;
     let end = at + 5;
     while (end < line.length && line.charCodeAt(end) >= 48 && line.charCodeAt(end) <= 57) end++;
+    if (end === at + 5) continue;
     const list = owners.get(Number(line.slice(at + 5, end)));
-    if (!list || end === at + 5) continue;
+    if (!list) continue;
     const uid = line.lastIndexOf(" uid:", at);
     const insertAt = uid >= 0 && !line.slice(uid + 1, at).includes(" ") ? uid : at;
-    const users = list.map((o) => `("${o.name}",pid=${o.pid},fd=${o.fd})`).join(",");
+    // ss -p lists the owner found last first
+    const users = list
+      .map((o) => `("${o.name}",pid=${o.pid},fd=${o.fd})`)
+      .reverse()
+      .join(",");
     lines[i] = `${line.slice(0, insertAt)} users:(${users})${line.slice(insertAt)}`;
   }
   return lines.join("\n");
