@@ -1,10 +1,12 @@
-// What the reader benchmark times. Add an entry to time something new on the same inputs:
+// What the benchmark times. Add an entry to time something new on the same inputs:
 //   id      stable name (used by --only and in results.json)
-//   group   "ours" (always), "reference" (other tools; --no-reference skips), "cli" (tcpdoctor
-//           commands; run with --cli once they exist)
+//   group   "ours" (the reader), "reference" (other tools; --no-reference skips), "cli"
+//           (tcpdoctor commands; --no-cli skips)
+//   inputs  which inputs it runs on ("bulk", "mpps", "synflood"); all when absent
 //   argv    (file) => command line; `stdin: true` feeds the file through `cat file |` instead
 //   needs   files or tools that must exist, else the entry is skipped with the reason printed
 //   json    the command prints one JSON line with { packets, seconds, maxRssMB } (our harness)
+//   exits   exit codes that mean success (default [0]; `analyze` exits 1 when it finds something)
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,6 +26,7 @@ export const entries = [
     group: "ours",
     primary: true,
     json: true,
+    inputs: ["bulk", "mpps"],
     needs: readerBuild,
     argv: (file) => [node, readCapture, "--decode", file],
   },
@@ -33,6 +36,7 @@ export const entries = [
     group: "ours",
     json: true,
     stdin: true,
+    inputs: ["bulk", "mpps"],
     needs: readerBuild,
     argv: () => [node, readCapture, "--decode", "-"],
   },
@@ -41,6 +45,7 @@ export const entries = [
     label: "tcpdoctor reader only (file)",
     group: "ours",
     json: true,
+    inputs: ["bulk", "mpps"],
     needs: readerBuild,
     argv: (file) => [node, readCapture, file],
   },
@@ -48,13 +53,16 @@ export const entries = [
     id: "capinfos",
     label: "capinfos",
     group: "reference",
+    inputs: ["bulk", "mpps"],
     needs: ["capinfos"],
     argv: (file) => ["capinfos", file],
   },
   {
+    // The yardstick of the analysis commands: their wall times are given as multiples of it.
     id: "tcptrace",
     label: "tcptrace -n",
     group: "reference",
+    yardstick: true,
     needs: ["tcptrace"],
     argv: (file) => ["tcptrace", "-n", file],
   },
@@ -65,7 +73,7 @@ export const entries = [
     needs: ["tshark"],
     argv: (file) => ["tshark", "-n", "-q", "-z", "conv,tcp", "-r", file],
   },
-  // Hooks for the analysis commands: whole-pipeline figures on the same inputs.
+  // The analysis commands, whole process, output to /dev/null.
   {
     id: "conns",
     label: "tcpdoctor conns",
@@ -74,10 +82,26 @@ export const entries = [
     argv: (file) => [node, cliMain, "conns", file],
   },
   {
+    id: "conns-json",
+    label: "tcpdoctor conns --json",
+    group: "cli",
+    inputs: ["bulk", "mpps"],
+    needs: [cliMain],
+    argv: (file) => [node, cliMain, "conns", file, "--json"],
+  },
+  {
     id: "packets-json",
     label: "tcpdoctor packets --json",
     group: "cli",
     needs: [cliMain],
     argv: (file) => [node, cliMain, "packets", file, "--json"],
+  },
+  {
+    id: "analyze",
+    label: "tcpdoctor analyze",
+    group: "cli",
+    exits: [0, 1],
+    needs: [cliMain],
+    argv: (file) => [node, cliMain, "analyze", file],
   },
 ];

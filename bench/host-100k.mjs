@@ -3,9 +3,14 @@
 // connections, both ends held by a few processes), then compares `ss -tanpie -m` alone (the
 // yardstick of the "diagnose this host live" goal: at most 2x its time) with the whole snapshot
 // (ss + /proc + limits + parse) and with snapshot + diagnose. Also times ss with the snapshot's own
-// arguments and parseSs alone on that table (CPU µs per socket). Needs root (ip netns).
+// arguments and parseSs alone on that table (CPU µs per socket). On a shared, loaded machine the
+// wall times swing with the load: with /usr/bin/time present, the CPU seconds of ss alone and of
+// the whole snapshot + diagnose (its ss and every other child included) are reported too.
+// Needs root (ip netns).
 // usage: node bench/host-100k.mjs [--connections N] [--runs R]   (defaults: 52500 connections = 105k sockets, 1 run)
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -33,12 +38,22 @@ function sh(cmd, cmdArgs) {
 /** Longest any one measured program may run before the bench gives up on it. */
 const RUN_LIMIT_MS = 10 * 60_000;
 
-/** Runs a program in the namespace, reading all its output; resolves with the elapsed ms and stdout. */
+/** GNU time, when installed: user and system CPU of a run and of every child it waited for. */
+const TIME_BIN = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+const scratch = mkdtempSync(join(tmpdir(), "td-bench-"));
+let runNo = 0;
+
+/**
+ * Runs a program in the namespace, reading all its output; resolves with the elapsed ms, the CPU
+ * ms (user + system, children included; undefined without GNU time) and stdout.
+ */
 function timed(cmd, cmdArgs) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
+    const cpuFile = join(scratch, `cpu-${++runNo}.txt`);
+    const run = TIME_BIN ? [TIME_BIN, "-f", "%U %S", "-o", cpuFile, cmd, ...cmdArgs] : [cmd, ...cmdArgs];
     // stderr ignored: ss -e complains once per socket on hosts without a cgroup2 mount.
-    const child = spawn("ip", ["netns", "exec", ns, cmd, ...cmdArgs], {
+    const child = spawn("ip", ["netns", "exec", ns, ...run], {
       cwd: root,
       stdio: ["ignore", "pipe", "ignore"],
     });
@@ -48,30 +63,46 @@ function timed(cmd, cmdArgs) {
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      if (code !== 0) reject(new Error(`${cmd} exited ${code}`));
-      else resolve({ ms: performance.now() - t0, stdout: Buffer.concat(chunks).toString("utf8") });
+      if (code !== 0) {
+        reject(new Error(`${cmd} exited ${code}`));
+        return;
+      }
+      let cpuMs;
+      if (TIME_BIN) {
+        const [user, sys] = readFileSync(cpuFile, "utf8").trim().split(/\s+/).map(Number);
+        cpuMs = Math.round((user + sys) * 1000);
+      }
+      resolve({ ms: performance.now() - t0, cpuMs, stdout: Buffer.concat(chunks).toString("utf8") });
     });
   });
 }
 
 /**
- * Run inside the namespace: ss with the snapshot's own arguments (SS_ARGS), timed, then parseSs on
- * its output three times (the first run includes compiling the parser). Prints one JSON line.
+ * Run inside the namespace: ss with the snapshot's own arguments (SS_ARGS) and the owner scan of
+ * /proc/PID/fd, each timed alone, then parseSs on the table with its owners three times (the first
+ * run includes compiling the parser). Prints one JSON line.
  */
 const PARSE_PROBE = `
 import { spawnSync } from "node:child_process";
 const root = ${JSON.stringify(root)};
-const { SS_ARGS } = await import(root + "/src/io/live-host.ts");
+const { SS_ARGS, socketOwners, withOwners } = await import(root + "/src/io/live-host.ts");
+const { systemIo } = await import(root + "/src/io/proc.ts");
 const { parseSs } = await import(root + "/src/text/ss.ts");
 const t0 = performance.now();
 const ss = spawnSync("ss", SS_ARGS, { encoding: "utf8", maxBuffer: 2 ** 30, stdio: ["ignore", "pipe", "ignore"] });
 const ssMs = performance.now() - t0;
+const o0 = performance.now();
+const oc = process.cpuUsage();
+const owners = socketOwners ? await socketOwners(systemIo) : new Map();
+const ownersCpu = process.cpuUsage(oc);
+const ownersMs = performance.now() - o0;
+const text = withOwners ? withOwners(ss.stdout, owners) : ss.stdout;
 const runs = [];
 let sockets = 0;
 for (let i = 0; i < 3; i++) {
   const w0 = performance.now();
   const c0 = process.cpuUsage();
-  sockets = parseSs(ss.stdout, "live:ss").sockets.length;
+  sockets = parseSs(text, "live:ss").sockets.length;
   const cpu = process.cpuUsage(c0);
   runs.push({ wallMs: performance.now() - w0, cpuMs: (cpu.user + cpu.system) / 1000 });
 }
@@ -79,7 +110,9 @@ const best = runs.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
 console.log(JSON.stringify({
   ssArgs: SS_ARGS.join(" "),
   ssMs: Math.round(ssMs),
-  textBytes: ss.stdout.length,
+  ownerScanMs: Math.round(ownersMs),
+  ownerScanCpuMs: Math.round((ownersCpu.user + ownersCpu.system) / 1000),
+  textBytes: text.length,
   sockets,
   parseRuns: runs.map((r) => ({ wallMs: Math.round(r.wallMs), cpuMs: Math.round(r.cpuMs) })),
   parseUsPerSocketCpu: Math.round((best.cpuMs * 1000 / sockets) * 10) / 10,
@@ -128,20 +161,24 @@ try {
   }
 
   const ssTimes = [];
+  const ssCpu = [];
   let lines = 0;
   for (let i = 0; i < runs; i++) {
     const r = await timed("ss", ["-tanpie", "-m"]);
     ssTimes.push(r.ms);
+    ssCpu.push(r.cpuMs);
     lines = r.stdout.split("\n").length;
   }
   const node = process.execPath;
   const entry = [join(root, "scripts/netns/snapshot-diagnose.ts")];
   const snap = [];
+  const snapCpu = [];
   let last;
   for (let i = 0; i < runs; i++) {
     const r = await timed(node, ["--import", "tsx", ...entry, "--interval", "0"]);
     last = JSON.parse(r.stdout);
     snap.push(last.timingMs);
+    snapCpu.push(r.cpuMs);
   }
   const withInterval = JSON.parse(
     (await timed(node, ["--import", "tsx", ...entry, "--interval", "1"])).stdout,
@@ -164,8 +201,21 @@ try {
     snapshotAndDiagnoseMs: total,
     ratioSnapshotToSs: Math.round((snapshot / ss) * 100) / 100,
     ratioSnapshotAndDiagnoseToSs: Math.round((total / ss) * 100) / 100,
+    cpu: TIME_BIN
+      ? {
+          ssAloneMs: median(ssCpu),
+          snapshotAndDiagnoseMs: median(snapCpu),
+          ratio: Math.round((median(snapCpu) / median(ssCpu)) * 100) / 100,
+        }
+      : "unmeasured (no /usr/bin/time)",
     withOneSecondInterval: withInterval,
-    snapshotSs: { args: parse.ssArgs, ms: parse.ssMs, textBytes: parse.textBytes },
+    snapshotSs: {
+      args: parse.ssArgs,
+      ms: parse.ssMs,
+      ownerScanMs: parse.ownerScanMs,
+      ownerScanCpuMs: parse.ownerScanCpuMs,
+      textBytes: parse.textBytes,
+    },
     parseSs: {
       sockets: parse.sockets,
       runs: parse.parseRuns,
@@ -183,4 +233,5 @@ try {
   }
   await new Promise((r) => setTimeout(r, 500));
   spawnSync("ip", ["netns", "del", ns]);
+  rmSync(scratch, { recursive: true, force: true });
 }

@@ -6,6 +6,7 @@ import type {
   InterfaceStats,
   ProcessInfo,
   SocketEntry,
+  SocketState,
   SourceRef,
 } from "./types.js";
 
@@ -202,6 +203,20 @@ export function mergeSnapshots(parts: HostSnapshot[]): HostSnapshot {
       };
     }
     if (p.summary) out.summary = { ...out.summary, ...p.summary };
+    // Counts without socket rows (`ss ... | wc -l`): the largest count per state wins.
+    if (p.stateCounts) {
+      const counts = { ...out.stateCounts };
+      const sources = { ...out.stateCountSources };
+      for (const [state, n] of Object.entries(p.stateCounts) as [SocketState, number][]) {
+        if (counts[state] === undefined || n > (counts[state] ?? 0)) {
+          counts[state] = n;
+          const src = p.stateCountSources?.[state];
+          if (src) sources[state] = src;
+        }
+      }
+      out.stateCounts = counts;
+      if (Object.keys(sources).length) out.stateCountSources = sources;
+    }
     if (p.counters) out.counters = { ...out.counters, ...p.counters };
     if (p.counterSources) out.counterSources = { ...out.counterSources, ...p.counterSources };
     if (p.counterDeltas) {

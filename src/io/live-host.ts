@@ -260,7 +260,7 @@ async function readSockets(
 }
 
 /** One owner of a socket descriptor, as ss -p names it. */
-interface Owner {
+export interface SocketOwner {
   name: string;
   pid: number;
   fd: number;
@@ -273,8 +273,8 @@ interface Owner {
  * be read (other users' processes without root, processes that exit meanwhile) is left out, as
  * ss does.
  */
-export async function socketOwners(io: HostIo): Promise<Map<number, Owner[]>> {
-  const owners = new Map<number, Owner[]>();
+export async function socketOwners(io: HostIo): Promise<Map<number, SocketOwner[]>> {
+  const owners = new Map<number, SocketOwner[]>();
   let entries: string[];
   try {
     entries = await io.readDir("/proc");
@@ -319,7 +319,7 @@ async function processName(io: HostIo, pid: number): Promise<string> {
  * uid:/ino: fields), so the text reads as `ss -tanpieo -m -O` output. Lines that already name
  * their users, and sockets no process holds (ino:0), are left as they are.
  */
-export function withOwners(text: string, owners: Map<number, Owner[]>): string {
+export function withOwners(text: string, owners: Map<number, SocketOwner[]>): string {
   if (owners.size === 0) return text;
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {

@@ -98,7 +98,7 @@ const LINKS_PER_TURN = 2048;
 
 /**
  * readLinks of the real machine. A process can hold 100k descriptors: the links are read with the
- * synchronous calls (an order of magnitude cheaper than one promise each), a batch at a time.
+ * synchronous calls (far cheaper than a promise per link), a batch at a time.
  */
 async function readLinks(path: string): Promise<[string, string][]> {
   const names = readdirSync(path);

@@ -560,6 +560,9 @@ function readManifest(text: string, snap: HostSnapshot, warnings: string[], path
   }
 }
 
+/** `ls /proc/PID/fd | wc -l`: a process's open descriptors. */
+const FD_COUNT = /^ls\b.*\/fd\b.*\|\s*wc\s+-l\b/;
+
 /** A paste with several "$ command" lines → parts, each keeping its line numbers in the whole text. */
 function splitSections(text: string): { text: string; command?: string }[] {
   const lines = splitLines(text);
@@ -570,8 +573,11 @@ function splitSections(text: string): { text: string; command?: string }[] {
   }
   const hasLeading = starts.length > 0 && lines.slice(0, starts[0].at).some((l) => l.trim() !== "");
   if (starts.length === 0) return [{ text }];
-  // one command and its output: the command still says what a bare count or value is
-  if (starts.length === 1 && !hasLeading) return [{ text, command: starts[0].command }];
+  if (starts.length === 1 && !hasLeading) {
+    // one command and its output: a count of sockets or descriptors is read by its command
+    const command = starts[0].command;
+    return countedState(command) || FD_COUNT.test(command) ? [{ text, command }] : [{ text }];
+  }
   const out: { text: string; command?: string }[] = [];
   if (hasLeading) out.push({ text: lines.slice(0, starts[0].at).join("\n") });
   for (let k = 0; k < starts.length; k++) {
@@ -609,7 +615,7 @@ export function parseHostText(text: string, path: string, opts: ParseHostOptions
       warnings.push(...counted.warnings);
       continue;
     }
-    if (sec.command && /^ls\b.*\/fd\b.*\|\s*wc\s+-l\b/.test(sec.command)) {
+    if (sec.command && FD_COUNT.test(sec.command)) {
       const part = parseAs("fd-list", sec.text, path, nameHint);
       parts.push(part);
       warnings.push(...part.warnings);
@@ -712,18 +718,23 @@ export function countedState(cmd: string): { state: SocketState; header: boolean
     if (!st) return undefined; // a group (connected, synchronized, all...): not one state
     states.add(st);
   }
-  // grep/awk stages that keep lines naming a state (a `grep -v` only takes some away)
+  // grep/awk stages that keep lines naming a state (a `grep -v` only takes some away); those
+  // drop ss's header line too
   let selecting = false;
   for (const stage of stages.slice(1, wc ? -1 : undefined)) {
     const words = stageWords(stage);
     if (!/^(?:[ef]?grep|awk)$/.test(words[0] ?? "")) return undefined;
     const inverted = words.some((w) => /^-[a-zA-Z]*v[a-zA-Z]*$|^--invert-match$/.test(w));
     if (words[0] !== "awk" && inverted) continue;
-    selecting = true;
-    for (const m of words.slice(1).join(" ").matchAll(STATE_WORDS)) {
+    const pattern = words.slice(1).join(" ");
+    for (const m of pattern.matchAll(STATE_WORDS)) {
       const st = socketState(m[1] as string);
-      if (st) states.add(st);
+      if (st) {
+        states.add(st);
+        selecting = true;
+      }
     }
+    if (/\bNR\s*(?:>|>=\s*2|!=\s*1)/.test(pattern)) selecting = true; // awk 'NR>1' skips the header
   }
   if (states.size !== 1) return undefined;
   const state = [...states][0] as SocketState;
@@ -761,10 +772,7 @@ function socketCount(command: string, text: string, path: string): Part | undefi
   const snap = emptySnapshot(path, "socket-count");
   snap.stateCounts = { [counted.state]: count };
   snap.stateCountSources = {
-    [counted.state]: [
-      sourceRef(path, at + 1, lines[at] as string),
-      sourceRef(path, valueAt + 1, lines[valueAt] as string),
-    ],
+    [counted.state]: [sourceRef(path, at + 1, lines[at]), sourceRef(path, valueAt + 1, lines[valueAt])],
   };
   // said once: the count is read, but it is thinner evidence than the table it counts
   const name = SS_STATE_NAMES[counted.state] ?? counted.state.toLowerCase();
@@ -825,7 +833,7 @@ export function splitTranscript(text: string): TranscriptParts | undefined {
   if (starts.length === 0) return undefined;
   const lines = text.split("\n");
   const sections: { from: number; to: number; trace: boolean; command: boolean }[] = [];
-  const firstAt = (starts[0] as (typeof starts)[number]).line;
+  const firstAt = starts[0]?.line ?? 0;
   if (firstAt > 0) sections.push({ from: 0, to: firstAt, trace: false, command: false });
   starts.forEach((s, k) => {
     const to = starts[k + 1]?.line ?? lines.length;
@@ -838,7 +846,8 @@ export function splitTranscript(text: string): TranscriptParts | undefined {
     // a command line alone says nothing either way
     if (!output.some((l) => l.trim() !== "")) continue;
     // a trace printed by another command (`cat trace.txt`) or pasted without its tcpdump line
-    if (!sec.trace && detectText(output.join("\n")).kind === "tcpdump") sec.trace = true;
+    if (!sec.trace && detectText(output.slice(0, SAMPLE_LINES).join("\n")).kind === "tcpdump")
+      sec.trace = true;
     if (sec.trace) traces++;
     else others++;
   }
@@ -847,7 +856,7 @@ export function splitTranscript(text: string): TranscriptParts | undefined {
   const rest: string[] = new Array(lines.length).fill("");
   for (const sec of sections) {
     const target = sec.trace ? trace : rest;
-    for (let i = sec.from; i < sec.to; i++) target[i] = lines[i] as string;
+    for (let i = sec.from; i < sec.to; i++) target[i] = lines[i];
   }
   return { tcpdump: trace.join("\n"), host: rest.join("\n") };
 }

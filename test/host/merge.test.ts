@@ -133,3 +133,18 @@ test("mergeSnapshots: corpus close-wait server: ss -tan, ss -tanpimeo and /proc/
   assert.equal(cw.length, 50);
   assert.ok(cw.every((s) => s.processes?.[0].pid === 5386 && s.info && s.inode !== undefined));
 });
+
+test("mergeSnapshots keeps state counts without socket rows, the largest per state", () => {
+  const a: HostSnapshot = {
+    sources: [{ path: "a", kind: "socket-count" }],
+    stateCounts: { "CLOSE-WAIT": 10 },
+  };
+  const b: HostSnapshot = {
+    sources: [{ path: "b", kind: "socket-count" }],
+    stateCounts: { "CLOSE-WAIT": 9821, ESTAB: 12384 },
+    stateCountSources: { "CLOSE-WAIT": [{ file: "b", line: 4, text: "9821" }] },
+  };
+  const m = mergeSnapshots([a, b]);
+  assert.deepEqual(m.stateCounts, { "CLOSE-WAIT": 9821, ESTAB: 12384 });
+  assert.equal(m.stateCountSources?.["CLOSE-WAIT"]?.[0]?.line, 4);
+});

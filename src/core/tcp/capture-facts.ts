@@ -151,7 +151,9 @@ function sameBytes(
 /**
  * Packets of the last duplicate window in arrival order, as a growable ring of parallel arrays:
  * their time, bucket, the packet and its captured bytes (a view into the record; both held only
- * while in the window), and the previous entry of the same bucket.
+ * while in the window). A table from bucket to the newest position in it, and a link from each
+ * position to the previous one of its table slot, find the packets of a bucket; positions older
+ * than `head` have left the window, so nothing is ever deleted from the table.
  */
 class RecentPackets {
   capacity = 1024;
@@ -165,27 +167,45 @@ class RecentPackets {
   data: (Uint8Array | undefined)[] = new Array(this.capacity).fill(undefined);
   from = new Int32Array(this.capacity);
   to = new Int32Array(this.capacity);
+  /** Newest position per table slot (-1: none); twice the ring's size. */
+  table = new Float64Array(2 * this.capacity).fill(-1);
+
+  /** Newest position of a bucket's table slot, or -1 (follow `prev` for older ones). */
+  newest(key: number): number {
+    return this.table[key & (this.table.length - 1)];
+  }
+
+  /** Forgets the entries older than `cutoff` (times are in arrival order). */
+  expire(cutoff: number): void {
+    while (this.head < this.tail) {
+      const i = this.head % this.capacity;
+      if (!(this.at[i] < cutoff)) return;
+      this.packet[i] = undefined;
+      this.data[i] = undefined;
+      this.head++;
+    }
+  }
 
   push(
     at: number,
     key: number,
-    prev: number,
     packet: DecodedPacket,
     data: Uint8Array | undefined,
     from: number,
     to: number,
-  ): number {
+  ): void {
     if (this.tail - this.head === this.capacity) this.grow();
     const pos = this.tail++;
     const i = pos % this.capacity;
+    const slot = key & (this.table.length - 1);
     this.at[i] = at;
     this.key[i] = key;
-    this.prev[i] = prev;
+    this.prev[i] = this.table[slot];
+    this.table[slot] = pos;
     this.packet[i] = packet;
     this.data[i] = data;
     this.from[i] = from;
     this.to[i] = to;
-    return pos;
   }
 
   private grow(): void {
@@ -197,12 +217,15 @@ class RecentPackets {
     const data: (Uint8Array | undefined)[] = new Array(cap).fill(undefined);
     const from = new Int32Array(cap);
     const to = new Int32Array(cap);
+    const table = new Float64Array(2 * cap).fill(-1);
     for (let pos = this.head; pos < this.tail; pos++) {
       const i = pos % this.capacity;
       const j = pos % cap;
+      const slot = this.key[i] & (table.length - 1);
       at[j] = this.at[i];
       key[j] = this.key[i];
-      prev[j] = this.prev[i];
+      prev[j] = table[slot];
+      table[slot] = pos;
       packet[j] = this.packet[i];
       data[j] = this.data[i];
       from[j] = this.from[i];
@@ -216,6 +239,7 @@ class RecentPackets {
     this.data = data;
     this.from = from;
     this.to = to;
+    this.table = table;
   }
 }
 
@@ -236,8 +260,6 @@ export class CaptureFactsBuilder {
   private firstSec?: number;
   private firstNsec = 0;
   private lastNs = 0;
-  /** Bucket → ring position of its newest packet still in the duplicate window. */
-  private readonly recent = new Map<number, number>();
   private readonly recentPackets = new RecentPackets();
 
   constructor(opts: CaptureFactsOptions = {}) {
@@ -287,25 +309,17 @@ export class CaptureFactsBuilder {
     if (!pkt.ip) return false;
     const key = bucketOf(pkt);
     const ring = this.recentPackets;
-    // Forget packets older than the window (the ring is in arrival order).
-    while (ring.head < ring.tail && at - ring.at[ring.head % ring.capacity] > this.dupWindowNs) {
-      const i = ring.head % ring.capacity;
-      if (this.recent.get(ring.key[i]) === ring.head) this.recent.delete(ring.key[i]);
-      ring.packet[i] = undefined;
-      ring.data[i] = undefined;
-      ring.head++;
-    }
+    ring.expire(at - this.dupWindowNs);
     const control = pkt.tcp !== undefined && (pkt.tcp.flags & (TcpFlag.SYN | TcpFlag.RST)) !== 0;
     const window = control ? this.controlDupWindowNs : this.dupWindowNs;
     const from = ipBytesFrom(pkt, rec);
     const data = from >= 0 ? rec!.data : undefined;
     const to = data ? Math.min(data.length, rec!.capLen) : 0;
-    const latest = this.recent.get(key);
-    // The packets of that bucket still in the window, newest first: a duplicate has the same
-    // headers and the same captured bytes (both or neither with bytes).
-    for (let pos = latest ?? -1; pos >= ring.head; ) {
+    // The packets of that bucket's slot still in the window, newest first: a duplicate has the
+    // same headers and the same captured bytes (both or neither with bytes).
+    for (let pos = ring.newest(key); pos >= ring.head; ) {
       const i = pos % ring.capacity;
-      if (Math.abs(at - ring.at[i]) <= window && samePacket(pkt, ring.packet[i]!)) {
+      if (ring.key[i] === key && Math.abs(at - ring.at[i]) <= window && samePacket(pkt, ring.packet[i]!)) {
         const seen = ring.data[i];
         const same =
           data === undefined || seen === undefined
@@ -318,8 +332,7 @@ export class CaptureFactsBuilder {
       }
       pos = ring.prev[i];
     }
-    const pos = ring.push(at, key, latest ?? -1, pkt, data, from, to);
-    this.recent.set(key, pos);
+    ring.push(at, key, pkt, data, from, to);
     return false;
   }
 

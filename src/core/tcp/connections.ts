@@ -464,6 +464,7 @@ function insertTop<T>(list: T[], item: T, weight: (x: T) => number): void {
 }
 
 const RETRANS_FLAGS: AnalysisFlag[] = ["retransmission", "fast_retransmission", "spurious_retransmission"];
+const NO_LABELS: AnalysisFlag[] = [];
 
 /**
  * Folds packets into per-connection summaries. Connections are keyed by the analyzer's stream
@@ -820,9 +821,11 @@ export class ConnectionTracker {
     if (ip.ttl > me.ttlMax) me.ttlMax = ip.ttl;
 
     // Wireshark's labels, counted per sending direction.
-    const labels = pa?.analysis ?? [];
+    const labels = pa?.analysis ?? NO_LABELS;
     let labelledRetrans = false;
-    for (const a of labels) {
+    // Indexed: most packets have none, and the analyzer's empty list is a frozen shared array.
+    for (let li = 0; li < labels.length; li++) {
+      const a = labels[li];
       switch (a) {
         case "duplicate_ack":
           f.duplicateAcks++;
@@ -1893,8 +1896,11 @@ function newSynShape(key: string, pkt: DecodedPacket, pa: PacketAnalysis): SynSh
     labels: Object.freeze([...pa.analysis]) as AnalysisFlag[],
     safe: undefined,
     template: undefined,
+    handshake: undefined,
     handshakeTimes: [],
     setTemplate(t: ConnectionSummary) {
+      // Copied per connection, from an unfrozen copy (spreading a frozen object is slow).
+      this.handshake = { ...t.handshake };
       this.template = deepFreeze(t);
     },
   };
@@ -1924,7 +1930,8 @@ interface SynShape {
   safe: boolean | undefined;
   /** The full summary of the first connection of the shape; frozen, its parts shared. */
   template: ConnectionSummary | undefined;
-  /** Handshake fields holding the SYN's time. */
+  /** The template's handshake (not frozen), and its fields holding the SYN's time. */
+  handshake: ConnectionSummary["handshake"] | undefined;
   handshakeTimes: string[];
   setTemplate(t: ConnectionSummary): void;
 }
@@ -2315,10 +2322,17 @@ export class SynOnlyConnection implements ConnectionSummary {
   get lastFrame(): number {
     return this.#rows.frame[this.#i];
   }
-  /** The template's, with the SYN's time (firstSynAt) this SYN's. */
+  /**
+   * The template's, with the SYN's time (firstSynAt) this SYN's. Made on access (rules read it
+   * again and again: the last one made is reused for the same connection).
+   */
   get handshake(): ConnectionSummary["handshake"] {
-    const h = { ...this.#template.handshake };
-    for (const k of this.#shape.handshakeTimes) (h as Record<string, unknown>)[k] = this.start;
+    if (lastHandshakeOf === this && lastHandshake) return lastHandshake;
+    const shape = this.#shape;
+    const h = { ...shape.handshake! };
+    for (const k of shape.handshakeTimes) (h as Record<string, unknown>)[k] = this.start;
+    lastHandshakeOf = this;
+    lastHandshake = h;
     return h;
   }
   get ipVersion(): 4 | 6 {
@@ -2384,6 +2398,9 @@ export class SynOnlyConnection implements ConnectionSummary {
     return out;
   }
 }
+
+let lastHandshakeOf: SynOnlyConnection | undefined;
+let lastHandshake: ConnectionSummary["handshake"] | undefined;
 
 /** A compact summary with another stream number than its row's. */
 class RenumberedSynOnlyConnection extends SynOnlyConnection {
