@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// Reader benchmark: times our capture reader (+ decoder) on a real ~1 GB bulk-transfer capture and
-// a 1 M-packet capture of many small connections, from a file and from a pipe, against capinfos,
-// tcptrace and tshark on the same files. Inputs are made on first use (bench/make-inputs.mjs).
+// Benchmark of the capture reader and of the analysis commands on a real ~1 GB bulk-transfer
+// capture, a 1 M-packet capture of many small connections and a flood of 1 M spoofed SYNs, against
+// capinfos, tcptrace and tshark on the same files in the same run. Inputs are made on first use
+// (bench/make-inputs.mjs).
 //
-// usage: node bench/run.mjs [--quick] [--runs N] [--only ID[,ID]] [--no-reference] [--cli]
+// usage: node bench/run.mjs [--quick] [--runs N] [--ref-runs N] [--only ID[,ID]]
+//                           [--inputs bulk,mpps,synflood] [--no-reference] [--no-cli]
 //                           [--json FILE] [--strict]
-//   --quick         ~100 MB bulk capture and 200 k small packets instead of ~1 GB and 1 M
-//   --runs N        runs per entry of ours (best is kept; default 3; reference tools run once)
+//   --quick         ~100 MB bulk capture, 200 k small packets, 200 k SYNs instead of ~1 GB and 1 M
+//   --runs N        runs per entry of ours (default 3); wall time: the best run; CPU: the least;
+//                   peak RSS: the largest
+//   --ref-runs N    runs per reference tool (default: as --runs), counted the same way
 //   --only IDS      only these entries (ids in bench/entries.mjs)
+//   --inputs LIST   only these inputs
 //   --no-reference  skip capinfos / tcptrace / tshark
-//   --cli           also time the tcpdoctor commands (conns, packets --json)
+//   --no-cli        skip the tcpdoctor commands (conns, packets --json, analyze)
 //   --json FILE     where to write the results (default bench/out/results.json)
 //   --strict        exit 1 when a target is missed
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -22,7 +27,13 @@ import { ensureInputs, outDir } from "./make-inputs.mjs";
 const TARGET_PPS = 1.5e6;
 const TARGET_RSS_MB = 150;
 const TARGET_STDIN_RATIO = 1.1; // stdin may take at most 10 % longer than the file
+/** `conns` on the bulk capture: at most tcptrace -n's wall time; `packets --json`: twice it. */
+const TARGET_CONNS_VS_TCPTRACE = 1;
+const TARGET_PACKETS_JSON_VS_TCPTRACE = 2;
+/** Peak RSS of `conns` and `analyze` on the SYN flood. */
+const TARGET_FLOOD_RSS_MB = 400;
 const RUN_TIMEOUT_MS = 15 * 60 * 1000;
+const INPUTS = ["bulk", "mpps", "synflood"];
 
 const args = parseArgs(process.argv.slice(2));
 const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
@@ -31,9 +42,11 @@ function parseArgs(argv) {
   const out = {
     quick: false,
     runs: 3,
+    refRuns: undefined,
     only: undefined,
+    inputs: INPUTS,
     reference: true,
-    cli: false,
+    cli: true,
     json: undefined,
     strict: false,
   };
@@ -41,9 +54,13 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === "--quick") out.quick = true;
     else if (a === "--runs") out.runs = Math.max(1, Number(argv[++i]));
+    else if (a === "--ref-runs") out.refRuns = Math.max(1, Number(argv[++i]));
     else if (a === "--only") out.only = argv[++i].split(",");
+    else if (a === "--inputs") out.inputs = argv[++i].split(",");
     else if (a === "--no-reference") out.reference = false;
-    else if (a === "--cli") out.cli = true;
+    else if (a === "--cli")
+      out.cli = true; // the default now; kept for old command lines
+    else if (a === "--no-cli") out.cli = false;
     else if (a === "--json") out.json = argv[++i];
     else if (a === "--strict") out.strict = true;
     else {
@@ -51,6 +68,13 @@ function parseArgs(argv) {
       process.exit(2);
     }
   }
+  for (const name of out.inputs) {
+    if (!INPUTS.includes(name)) {
+      console.error(`run.mjs: unknown input ${name} (${INPUTS.join(", ")})`);
+      process.exit(2);
+    }
+  }
+  out.refRuns ??= out.runs;
   return out;
 }
 
@@ -70,7 +94,7 @@ function missing(entry) {
 
 /**
  * One timed run. Wall, CPU and peak RSS come from GNU time around the measured process (for a
- * pipe, around the reading end only; `cat` runs beside it).
+ * pipe, around the reading end only; `cat` runs beside it). Output not parsed goes to /dev/null.
  */
 function runOnce(entry, file) {
   return new Promise((resolve, reject) => {
@@ -106,7 +130,7 @@ function runOnce(entry, file) {
         }
       }
       rmSync(tmp, { recursive: true, force: true });
-      if (code !== 0) {
+      if (!(entry.exits ?? [0]).includes(code)) {
         resolve({ error: `exit ${code ?? signal}: ${stderr.trim().split("\n").at(-1) ?? ""}` });
         return;
       }
@@ -134,12 +158,13 @@ function pad(s, n, right = false) {
   return right ? s.padStart(n) : s.padEnd(n);
 }
 
-async function benchInput(name, file, note) {
+async function benchInput(kind, name, file, note) {
   const size = statSync(file).size;
   console.log(`\n== ${name}: ${basename(file)}, ${(size / 1e6).toFixed(0)} MB${note ? ` (${note})` : ""}`);
   const rows = [];
   let packets;
   for (const entry of entries) {
+    if (entry.inputs && !entry.inputs.includes(kind)) continue;
     if (args.only && !args.only.includes(entry.id)) continue;
     if (entry.group === "reference" && !args.reference) continue;
     if (entry.group === "cli" && !args.cli) continue;
@@ -149,8 +174,10 @@ async function benchInput(name, file, note) {
       rows.push({ id: entry.id, label: entry.label, skipped: why });
       continue;
     }
-    const runs = entry.group === "ours" ? args.runs : 1;
+    const runs = entry.group === "reference" ? args.refRuns : args.runs;
     let best;
+    let cpu;
+    let rssMB;
     let error;
     for (let i = 0; i < runs; i++) {
       const r = await runOnce(entry, file);
@@ -159,6 +186,8 @@ async function benchInput(name, file, note) {
         break;
       }
       if (!best || r.wall < best.wall) best = r;
+      if (r.cpu !== undefined) cpu = Math.min(cpu ?? r.cpu, r.cpu);
+      if (r.rssMB !== undefined) rssMB = Math.max(rssMB ?? r.rssMB, r.rssMB);
     }
     if (!best) {
       console.log(`  ${pad(entry.label, 40)} failed: ${error}`);
@@ -169,10 +198,13 @@ async function benchInput(name, file, note) {
     const row = {
       id: entry.id,
       label: entry.label,
+      group: entry.group,
       primary: Boolean(entry.primary),
+      yardstick: Boolean(entry.yardstick),
+      runs,
       wall: best.wall,
-      cpu: best.cpu,
-      rssMB: best.rssMB,
+      cpu,
+      rssMB,
       innerSeconds: best.report?.seconds,
       decoderMissing: best.report?.decoderMissing,
       packets: best.report?.packets,
@@ -180,38 +212,53 @@ async function benchInput(name, file, note) {
     rows.push(row);
     console.log(
       `  ${pad(entry.label, 40)} ${pad(best.wall.toFixed(2), 7, true)} s` +
-        `${best.cpu !== undefined ? `  cpu ${best.cpu.toFixed(2)} s` : ""}` +
-        `${best.rssMB !== undefined ? `  rss ${best.rssMB.toFixed(0)} MB` : ""}` +
+        `${cpu !== undefined ? `  cpu ${cpu.toFixed(2)} s` : ""}` +
+        `${rssMB !== undefined ? `  rss ${rssMB.toFixed(0)} MB` : ""}` +
         `${row.decoderMissing ? "  (decoder not built: reader alone)" : ""}`,
     );
   }
+  packets ??= packetCount(file);
   const primary = rows.find((r) => r.primary && r.wall);
+  const yardstick = rows.find((r) => r.yardstick && r.wall);
   console.log(`\n  ${packets?.toLocaleString("en-US") ?? "?"} packets`);
   console.log(
-    `  ${pad("what", 40)} ${pad("process s", 9, true)} ${pad("cpu s", 6, true)} ${pad("packets/s", 10, true)} ` +
-      `${pad("MB/s", 6, true)} ${pad("peak RSS", 9, true)} ${pad("vs ours", 8, true)}  ${pad("in-process: s", 13, true)} ${pad("packets/s", 10, true)}`,
+    `  ${pad("what", 40)} ${pad("wall s", 7, true)} ${pad("cpu s", 7, true)} ${pad("packets/s", 10, true)} ` +
+      `${pad("MB/s", 6, true)} ${pad("peak RSS", 9, true)} ${pad("vs reader", 9, true)} ${pad("vs tcptrace", 11, true)} ${pad("cpu vs", 7, true)}` +
+      `  ${pad("in-process: s", 13, true)} ${pad("packets/s", 10, true)}`,
   );
   for (const r of rows) {
     if (!r.wall) continue;
     r.pps = packets ? packets / r.wall : undefined;
     r.innerPps = packets && r.innerSeconds ? packets / r.innerSeconds : undefined;
     r.ratio = primary ? r.wall / primary.wall : undefined;
+    r.vsTcptrace = yardstick ? r.wall / yardstick.wall : undefined;
+    r.cpuVsTcptrace = yardstick?.cpu && r.cpu !== undefined ? r.cpu / yardstick.cpu : undefined;
     console.log(
-      `  ${pad(r.label, 40)} ${pad(r.wall.toFixed(2), 9, true)} ${pad(r.cpu !== undefined ? r.cpu.toFixed(2) : "?", 6, true)} ` +
+      `  ${pad(r.label, 40)} ${pad(r.wall.toFixed(2), 7, true)} ${pad(r.cpu !== undefined ? r.cpu.toFixed(2) : "?", 7, true)} ` +
         `${pad(r.pps ? fmtRate(r.pps) : "?", 10, true)} ${pad((size / 1e6 / r.wall).toFixed(0), 6, true)} ` +
-        `${pad(r.rssMB !== undefined ? `${r.rssMB.toFixed(0)} MB` : "?", 9, true)} ${pad(r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : "", 8, true)}` +
+        `${pad(r.rssMB !== undefined ? `${r.rssMB.toFixed(0)} MB` : "?", 9, true)} ${pad(r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : "", 9, true)} ` +
+        `${pad(r.vsTcptrace !== undefined ? `${r.vsTcptrace.toFixed(2)}x` : "", 11, true)} ${pad(r.cpuVsTcptrace !== undefined ? `${r.cpuVsTcptrace.toFixed(2)}x` : "", 7, true)}` +
         (r.innerSeconds
           ? `  ${pad(r.innerSeconds.toFixed(2), 13, true)} ${pad(fmtRate(r.innerPps), 10, true)}`
           : ""),
     );
   }
   console.log(
-    "  (process s: whole process, startup included, as for the other tools; in-process: from opening the file to the last record)",
+    `  (wall: best of the runs, whole process, startup included; cpu: user+sys, least of the runs; peak RSS: largest of the runs;\n` +
+      "   vs reader / vs tcptrace: wall-time multiples; cpu vs: CPU-time multiple of tcptrace; in-process: from opening the file to the last record)",
   );
-  return { name, file: basename(file), bytes: size, packets, rows };
+  return { kind, name, file: basename(file), bytes: size, packets, rows };
 }
 
-function checkTargets(bulk) {
+/** Packets in a capture, from capinfos (when our reader did not count them). */
+function packetCount(file) {
+  if (!onPath("capinfos")) return undefined;
+  const r = spawnSync("capinfos", ["-M", "-c", file], { encoding: "utf8" });
+  const m = /Number of packets:\s+(\d+)/.exec(r.stdout ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+function readerTargets(bulk) {
   const get = (id) => bulk.rows.find((r) => r.id === id && r.wall);
   const file = get("reader+decoder");
   const stdin = get("reader+decoder-stdin");
@@ -225,7 +272,7 @@ function checkTargets(bulk) {
   }
   if (file?.rssMB !== undefined) {
     out.push({
-      target: `peak RSS < ${TARGET_RSS_MB} MB`,
+      target: `reader peak RSS < ${TARGET_RSS_MB} MB`,
       value: `${file.rssMB.toFixed(0)} MB`,
       met: file.rssMB < TARGET_RSS_MB,
     });
@@ -233,16 +280,46 @@ function checkTargets(bulk) {
   if (file?.innerSeconds && stdin?.innerSeconds) {
     const ratio = stdin.innerSeconds / file.innerSeconds;
     out.push({
-      target: `stdin as fast as the file (time ratio <= ${TARGET_STDIN_RATIO})`,
+      target: `reader: stdin as fast as the file (time ratio <= ${TARGET_STDIN_RATIO})`,
       value: `${ratio.toFixed(2)}x`,
       met: ratio <= TARGET_STDIN_RATIO,
     });
   }
   if (stdin?.rssMB !== undefined) {
     out.push({
-      target: `peak RSS < ${TARGET_RSS_MB} MB (stdin)`,
+      target: `reader peak RSS < ${TARGET_RSS_MB} MB (stdin)`,
       value: `${stdin.rssMB.toFixed(0)} MB`,
       met: stdin.rssMB < TARGET_RSS_MB,
+    });
+  }
+  return out;
+}
+
+function analysisTargets(results) {
+  const out = [];
+  const bulk = results.find((r) => r.kind === "bulk");
+  const flood = results.find((r) => r.kind === "synflood");
+  const get = (res, id) => res?.rows.find((r) => r.id === id && r.wall);
+  for (const [id, limit] of [
+    ["conns", TARGET_CONNS_VS_TCPTRACE],
+    ["packets-json", TARGET_PACKETS_JSON_VS_TCPTRACE],
+  ]) {
+    const row = get(bulk, id);
+    const tt = get(bulk, "tcptrace");
+    if (!row || !tt) continue;
+    out.push({
+      target: `${row.label} wall <= ${limit === 1 ? "" : `${limit} x `}tcptrace -n wall on the bulk capture`,
+      value: `${row.wall.toFixed(2)} s vs ${tt.wall.toFixed(2)} s = ${row.vsTcptrace.toFixed(2)}x (cpu ${row.cpu?.toFixed(2) ?? "?"} s vs ${tt.cpu?.toFixed(2) ?? "?"} s)`,
+      met: row.vsTcptrace <= limit,
+    });
+  }
+  for (const id of ["conns", "analyze"]) {
+    const row = get(flood, id);
+    if (row?.rssMB === undefined) continue;
+    out.push({
+      target: `${row.label} peak RSS < ${TARGET_FLOOD_RSS_MB} MB on the SYN flood`,
+      value: `${row.rssMB.toFixed(0)} MB (wall ${row.wall.toFixed(1)} s, cpu ${row.cpu?.toFixed(1) ?? "?"} s)`,
+      met: row.rssMB < TARGET_FLOOD_RSS_MB,
     });
   }
   return out;
@@ -256,7 +333,7 @@ async function main() {
   const load = loadavg()[0];
   const cores = cpus().length;
   console.log(
-    `tcpdoctor reader benchmark: node ${process.version}, ${cores} cores, load average ${load.toFixed(2)}`,
+    `tcpdoctor benchmark: node ${process.version}, ${cores} cores, load average ${load.toFixed(2)}`,
   );
   if (load > cores / 2) {
     console.log(
@@ -269,17 +346,21 @@ async function main() {
     );
   const inputs = await ensureInputs({ quick: args.quick, log: (m) => console.log(m) });
   const results = [];
-  results.push(await benchInput("bulk transfer", inputs.bulk, inputs.notes.bulk));
-  results.push(await benchInput("many small connections", inputs.mpps, "synthesised"));
-  const targets = checkTargets(results[0]);
+  const names = { bulk: "bulk transfer", mpps: "many small connections", synflood: "SYN flood" };
+  const notes = { bulk: inputs.notes.bulk, mpps: "synthesised", synflood: "synthesised" };
+  for (const kind of args.inputs) {
+    results.push(await benchInput(kind, names[kind], inputs[kind], notes[kind]));
+  }
+  const bulk = results.find((r) => r.kind === "bulk");
+  const targets = [...(bulk ? readerTargets(bulk) : []), ...analysisTargets(results)];
   if (targets.length) {
-    console.log("\n== targets (bulk capture)");
+    console.log("\n== targets");
     for (const t of targets) console.log(`  ${t.met ? "met   " : "MISSED"}  ${t.target}: ${t.value}`);
   }
   const jsonPath = args.json ?? join(outDir, "results.json");
   writeFileSync(
     jsonPath,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores, load, quick: args.quick, results, targets }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores, load, quick: args.quick, runs: args.runs, refRuns: args.refRuns, results, targets }, null, 2)}\n`,
   );
   console.log(`\nresults: ${jsonPath}`);
   if (args.strict && targets.some((t) => !t.met)) process.exit(1);

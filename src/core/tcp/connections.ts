@@ -107,17 +107,27 @@ class RttStats {
     | { min: number; avg: number; max: number; samples: number; p50?: number; p95?: number }
     | undefined {
     if (this.count === 0) return undefined;
-    const sorted = [...this.reservoir].sort((a, b) => a - b);
-    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    // The percentiles cost a sort; summarise asks twice for the same side.
+    if (this.percentilesAt !== this.count) {
+      const sorted = Float64Array.from(this.reservoir).sort();
+      const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+      this.p50 = pct(0.5);
+      this.p95 = pct(0.95);
+      this.percentilesAt = this.count;
+    }
     return {
       min: this.min,
       avg: this.sum / this.count,
       max: this.max,
       samples: this.count,
-      p50: pct(0.5),
-      p95: pct(0.95),
+      p50: this.p50,
+      p95: this.p95,
     };
   }
+
+  private percentilesAt = 0;
+  private p50 = 0;
+  private p95 = 0;
 }
 
 /** Sorted disjoint [start, end) ranges of sequence space seen. */
@@ -454,6 +464,9 @@ function flowKey(ipA: string, portA: number, ipB: string, portB: number): string
   return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
+const spanLength = (s: Span) => s.end - s.start;
+const thinkGap = (t: ThinkTime) => t.gap;
+
 function insertTop<T>(list: T[], item: T, weight: (x: T) => number): void {
   const w = weight(item);
   if (list.length >= TOP && w <= weight(list[list.length - 1])) return;
@@ -477,6 +490,7 @@ export class ConnectionTracker {
   private readonly synShapes: SynShape[] = [];
   private readonly syns = new SynRows(this.synShapes);
   private readonly synShapeIds = new Map<string, number>();
+  private readonly recentShapes = new Int32Array(16).fill(-1);
   private readonly compactSyns: boolean;
   private readonly byTuple = new Map<string, Conn>();
   private readonly done: ConnectionSummary[] = [];
@@ -698,15 +712,21 @@ export class ConnectionTracker {
 
   /** Keeps a bare SYN as a compact row; false when it cannot be (then it gets full state). */
   private addSyn(pkt: DecodedPacket, pa: PacketAnalysis, time: number): boolean {
-    const key = synShapeKey(pkt, pa);
-    let shapeId = this.synShapeIds.get(key);
+    // Most SYNs are of a shape seen just before: a few recent ones are tried without building a key.
+    const recent = pkt.ip!.ttl & 15;
+    let shapeId: number | undefined = this.recentShapes[recent];
+    if (shapeId < 0 || !sameShape(this.synShapes[shapeId], pkt, pa)) {
+      shapeId = this.synShapeIds.get(synShapeKey(pkt, pa));
+    }
     if (shapeId === undefined) {
+      const key = synShapeKey(pkt, pa);
       // A bounded table of templates: further kinds of SYN get full state.
       if (this.synShapes.length >= MAX_SYN_SHAPES) return false;
       shapeId = this.synShapes.length;
       this.synShapes.push(newSynShape(key, pkt, pa));
       this.synShapeIds.set(key, shapeId);
     }
+    this.recentShapes[recent] = shapeId;
     const row = this.syns.add(pa.stream, shapeId, time, pkt);
     if (row < 0) return false;
     const shape = this.synShapes[shapeId];
@@ -800,7 +820,7 @@ export class ConnectionTracker {
       const gap = time - conn.lastAt;
       const gaps = conn.idleGaps;
       if (gap > 0 && (gaps.length < TOP || gap > gaps[gaps.length - 1].end - gaps[gaps.length - 1].start)) {
-        insertTop(gaps, { start: conn.lastAt, end: time, frame: conn.lastFrame }, (s) => s.end - s.start);
+        insertTop(gaps, { start: conn.lastAt, end: time, frame: conn.lastFrame }, spanLength);
       }
     }
     const idleBefore = time - conn.lastAt;
@@ -1097,7 +1117,7 @@ export class ConnectionTracker {
           gap: time - r.at,
         };
         if (r.ackAt !== undefined) t.ackAt = r.ackAt;
-        insertTop(conn.thinkTimes, t, (x) => x.gap);
+        insertTop(conn.thinkTimes, t, thinkGap);
         conn.request = undefined;
       }
     } else if (
@@ -1845,7 +1865,10 @@ function isBareSyn(pkt: DecodedPacket, pa: PacketAnalysis): boolean {
   );
 }
 
-/** Everything of a bare SYN but who sent it, when, and its sequence number, IPv4 id, window and timestamp. */
+/**
+ * Everything of a bare SYN but who sent it, when, and the values its sender varies from SYN to
+ * SYN (sequence number, IPv4 id, window, acknowledgment field, timestamps).
+ */
 function synShapeKey(pkt: DecodedPacket, pa: PacketAnalysis): string {
   const ip = pkt.ip!;
   const tcp = pkt.tcp!;
@@ -1860,15 +1883,43 @@ function synShapeKey(pkt: DecodedPacket, pa: PacketAnalysis): string {
     tcp.flags,
     tcp.headerLen,
     tcp.urgent,
-    tcp.ack,
     o.mss ?? "",
     o.wscale ?? "",
     o.sackPermitted ?? "",
     o.tsVal === undefined ? "" : "ts",
-    o.tsEcr ?? "",
+    o.tsEcr === undefined ? "" : "ecr",
     o.tfo ?? "",
     pa.analysis.join(","),
   ].join(" ");
+}
+
+/** The SYN is of this shape (what synShapeKey() would say, without building the key). */
+function sameShape(sh: SynShape, pkt: DecodedPacket, pa: PacketAnalysis): boolean {
+  const ip = pkt.ip!;
+  const tcp = pkt.tcp!;
+  const o = tcp.options;
+  if (
+    sh.version !== ip.version ||
+    sh.ttl !== ip.ttl ||
+    sh.ipHeaderLen !== ip.headerLen ||
+    sh.totalLen !== ip.totalLen ||
+    sh.hasId !== (ip.id !== undefined) ||
+    sh.dontFragment !== ip.dontFragment ||
+    sh.flags !== tcp.flags ||
+    sh.tcpHeaderLen !== tcp.headerLen ||
+    sh.urgent !== tcp.urgent ||
+    sh.mss !== o.mss ||
+    sh.wscale !== o.wscale ||
+    sh.sackPermitted !== o.sackPermitted ||
+    sh.hasTs !== (o.tsVal !== undefined) ||
+    sh.hasTsEcr !== (o.tsEcr !== undefined) ||
+    sh.tfo !== o.tfo ||
+    sh.labels.length !== pa.analysis.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < sh.labels.length; i++) if (sh.labels[i] !== pa.analysis[i]) return false;
+  return true;
 }
 
 function newSynShape(key: string, pkt: DecodedPacket, pa: PacketAnalysis): SynShape {
@@ -1886,12 +1937,11 @@ function newSynShape(key: string, pkt: DecodedPacket, pa: PacketAnalysis): SynSh
     flags: tcp.flags,
     tcpHeaderLen: tcp.headerLen,
     urgent: tcp.urgent,
-    ack: tcp.ack,
     mss: o.mss,
     wscale: o.wscale,
     sackPermitted: o.sackPermitted,
     hasTs: o.tsVal !== undefined,
-    tsEcr: o.tsEcr,
+    hasTsEcr: o.tsEcr !== undefined,
     tfo: o.tfo,
     labels: Object.freeze([...pa.analysis]) as AnalysisFlag[],
     safe: undefined,
@@ -1918,12 +1968,11 @@ interface SynShape {
   flags: number;
   tcpHeaderLen: number;
   urgent: number;
-  ack: number;
   mss: number | undefined;
   wscale: number | undefined;
   sackPermitted: boolean | undefined;
   hasTs: boolean;
-  tsEcr: number | undefined;
+  hasTsEcr: boolean;
   tfo: boolean | undefined;
   labels: AnalysisFlag[];
   /** Compact summaries reproduce the full ones (checked on the first SYN of the shape). */
@@ -2001,6 +2050,9 @@ class SynChunk {
   /** Window in the high 16 bits, IPv4 id in the low 16. */
   readonly windowAndId = new Int32Array(SYN_CHUNK);
   readonly tsVal = new Int32Array(SYN_CHUNK);
+  /** The SYN's acknowledgment field and timestamp echo (zero from most stacks, any value from some tools). */
+  readonly ack = new Int32Array(SYN_CHUNK);
+  readonly tsEcr = new Int32Array(SYN_CHUNK);
   v6: Map<number, [string, string]> | undefined;
   /** Rows handed out, and those of them not done yet. */
   used = 0;
@@ -2109,6 +2161,8 @@ class SynRows {
     c.seq[i] = tcp.seq;
     c.windowAndId[i] = (tcp.window << 16) | (ip.id ?? 0);
     c.tsVal[i] = tcp.options.tsVal ?? 0;
+    c.ack[i] = tcp.ack;
+    c.tsEcr[i] = tcp.options.tsEcr ?? 0;
     return row;
   }
 
@@ -2134,6 +2188,8 @@ class SynRows {
     c.seq[i] = from.seq[j] + 0x12345;
     c.windowAndId[i] = from.windowAndId[j] ^ 0x00010001;
     c.tsVal[i] = from.tsVal[j] + 1;
+    c.ack[i] = from.ack[j] ^ 0x00010001;
+    c.tsEcr[i] = from.tsEcr[j] + 1;
     return r;
   }
 
@@ -2179,7 +2235,7 @@ class SynRows {
     if (sh.wscale !== undefined) options.wscale = sh.wscale;
     if (sh.sackPermitted !== undefined) options.sackPermitted = sh.sackPermitted;
     if (sh.hasTs) options.tsVal = c.tsVal[i] >>> 0;
-    if (sh.tsEcr !== undefined) options.tsEcr = sh.tsEcr;
+    if (sh.hasTsEcr) options.tsEcr = c.tsEcr[i] >>> 0;
     if (sh.tfo !== undefined) options.tfo = sh.tfo;
     const window = c.windowAndId[i] >>> 16;
     const srcPort = c.ports[i] >>> 16;
@@ -2196,7 +2252,7 @@ class SynRows {
         srcPort,
         dstPort,
         seq: c.seq[i] >>> 0,
-        ack: sh.ack,
+        ack: c.ack[i] >>> 0,
         headerLen: sh.tcpHeaderLen,
         flags: sh.flags,
         window,
@@ -2211,8 +2267,9 @@ class SynRows {
       frame: c.frame[i],
       time: c.start[i],
       stream: c.stream[i],
-      src: endpoint(ip.src, srcPort),
-      dst: endpoint(ip.dst, dstPort),
+      // The facts read the analysis flags, window, stream and direction only.
+      src: "",
+      dst: "",
       flags: "S",
       seq: 0,
       ack: 0,
