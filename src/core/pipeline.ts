@@ -70,20 +70,32 @@ export class CaptureAnalysis {
    * they do in Wireshark, but are kept out of the connection facts.
    */
   push(pkt: DecodedPacket, rec?: PacketRecord): void {
-    if (!this.analyzer) throw new Error("CaptureAnalysis.push() after finish()");
+    if (!this.analyzer) throw new Error("CaptureAnalysis.push() after endPackets() or finish()");
     const duplicate = this.facts.packet(pkt, rec);
     const pa = this.analyzer.push(pkt);
     if (pa && this.onPacket) this.onPacket(pa, pkt);
     if (!duplicate) this.tracker.observe(pkt, pa);
   }
 
+  /** Connections seen so far (finished, and live). */
+  get connectionCount(): number {
+    return this.connections.length + this.tracker.liveCount;
+  }
+
+  /**
+   * Ends the per-packet analysis: no more packets. Its memory (a record per connection ever seen)
+   * is let go of, and can be reclaimed before finish() turns the live connections into summaries.
+   */
+  endPackets(): void {
+    if (!this.analyzer) return;
+    this.analyzer.finish();
+    this.analyzer = undefined;
+  }
+
   /** Ends the analysis; later calls return the same result. */
   finish(): CaptureResult {
     if (this.finished) return this.finished;
-    // The analyzer goes first, so its memory (a record per connection ever seen) can be reclaimed
-    // while the tracker turns the live connections into summaries.
-    this.analyzer!.finish();
-    this.analyzer = undefined;
+    this.endPackets();
     const all = new Array<ConnectionSummary>(this.connections.length + this.tracker.liveCount);
     for (let i = 0; i < this.connections.length; i++) all[i] = this.connections[i];
     this.filled = this.connections.length;

@@ -819,7 +819,7 @@ export function splitTranscript(text: string): TranscriptParts | undefined {
   // Command lines first, without splitting the text: a multi-megabyte trace usually has none.
   const starts: { line: number; command: string; capture: boolean }[] = [];
   let lineNo = 0;
-  for (let from = 0; from < text.length; ) {
+  for (let from = 0; from < text.length;) {
     let end = text.indexOf("\n", from);
     if (end < 0) end = text.length;
     const line = text.slice(from, end);

@@ -964,7 +964,7 @@ export function parseSs(text: string, path: string = NO_PATH, opts: SsOptions = 
     toks.length = 0;
     ends.length = 0;
     scan.reset(trimmed, end);
-    for (let pos = 0; toks.length < 6 && pos < end; ) {
+    for (let pos = 0; toks.length < 6 && pos < end;) {
       const b = scan.tokenEnd(pos);
       toks.push(trimmed.slice(pos, b));
       ends.push(b);

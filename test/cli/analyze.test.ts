@@ -236,27 +236,31 @@ describe("analyze", { skip: needsBuild, concurrency: 3 }, () => {
     assert.equal(r.code, 1);
   });
 
-  test("corpus: fw-reject capture with the server's host directory follows truth.json", {
-    skip: needsShared,
-  }, async () => {
-    const dir = join(capturesDir, "fw-reject");
-    const truth = JSON.parse(readFileSync(join(dir, "truth.json"), "utf8")) as {
-      expect: { cases: { inputs: string[]; top?: string[]; include?: string[]; healthy?: boolean }[] };
-    };
-    const both = truth.expect.cases.find((c) => c.inputs.length === 2);
-    assert.ok(both, "truth.json has a two-input case");
-    const r = await runCli(["analyze", "--json", ...both.inputs.map((i) => join(dir, i))]);
-    const j = parseAnalyzeJson(r);
-    assert.equal(j.inputs.length, 2);
-    if (both.top) assert.ok(both.top.includes(j.findings[0]?.id), `top ${j.findings[0]?.id}`);
-    for (const id of both.include ?? [])
-      assert.ok(
-        j.findings.some((f) => f.id === id),
-        `includes ${id}`,
-      );
-    if (both.healthy !== undefined) assert.equal(hasProblem(j), !both.healthy);
-    assertExitMatchesFindings(r, j);
-  });
+  test(
+    "corpus: fw-reject capture with the server's host directory follows truth.json",
+    {
+      skip: needsShared,
+    },
+    async () => {
+      const dir = join(capturesDir, "fw-reject");
+      const truth = JSON.parse(readFileSync(join(dir, "truth.json"), "utf8")) as {
+        expect: { cases: { inputs: string[]; top?: string[]; include?: string[]; healthy?: boolean }[] };
+      };
+      const both = truth.expect.cases.find((c) => c.inputs.length === 2);
+      assert.ok(both, "truth.json has a two-input case");
+      const r = await runCli(["analyze", "--json", ...both.inputs.map((i) => join(dir, i))]);
+      const j = parseAnalyzeJson(r);
+      assert.equal(j.inputs.length, 2);
+      if (both.top) assert.ok(both.top.includes(j.findings[0]?.id), `top ${j.findings[0]?.id}`);
+      for (const id of both.include ?? [])
+        assert.ok(
+          j.findings.some((f) => f.id === id),
+          `includes ${id}`,
+        );
+      if (both.healthy !== undefined) assert.equal(hasProblem(j), !both.healthy);
+      assertExitMatchesFindings(r, j);
+    },
+  );
 
   test("a truncated pcap is analysed up to the break: warning with the offset, exit by findings", async () => {
     const bytes = readFileSync(zeroWindowPcap);

@@ -208,31 +208,35 @@ describe("packets", { skip: needsBuild, concurrency: 3 }, () => {
     );
   });
 
-  test("--json: the same numbers as Wireshark, frame by frame", {
-    skip: tshark ? false : "skipped: tshark not installed",
-  }, async () => {
-    for (const path of [zeroWindowPcap, cleanV6, slowAndRefused]) {
-      const [ours, theirs] = await Promise.all([runCli(["packets", "--json", path]), tsharkRows(path)]);
-      const rows = parsePacketLines(ours.stdout);
-      assert.equal(rows.length, theirs.length, path);
-      for (let i = 0; i < rows.length; i++) {
-        const p = rows[i];
-        const t = theirs[i];
-        const where = `${path} frame ${t[0]}`;
-        assert.equal(p.frame, Number(t[0]), where);
-        assert.equal(p.stream, Number(t[1]), where);
-        assert.equal(p.seq, Number(t[2]), where);
-        assert.equal(p.ack, Number(t[3]), where);
-        assert.equal(p.len, Number(t[4]), where);
-        if (t[5] !== "") assert.equal(p.win, Number(t[5]), where);
-        assert.ok(Math.abs(p.time - Number(t[6])) < 2e-6, `${where}: time ${p.time} vs ${t[6]}`);
-        if (t[7] === "") assert.equal(p.ackRtt, undefined, where);
-        else assert.ok(Math.abs((p.ackRtt ?? -1) - Number(t[7])) < 2e-6, `${where}: ackRtt`);
-        const flags = ANALYSIS_FLAGS.filter((_, k) => t[8 + k] !== "");
-        assert.deepEqual([...p.analysis].sort(), flags.sort(), where);
+  test(
+    "--json: the same numbers as Wireshark, frame by frame",
+    {
+      skip: tshark ? false : "skipped: tshark not installed",
+    },
+    async () => {
+      for (const path of [zeroWindowPcap, cleanV6, slowAndRefused]) {
+        const [ours, theirs] = await Promise.all([runCli(["packets", "--json", path]), tsharkRows(path)]);
+        const rows = parsePacketLines(ours.stdout);
+        assert.equal(rows.length, theirs.length, path);
+        for (let i = 0; i < rows.length; i++) {
+          const p = rows[i];
+          const t = theirs[i];
+          const where = `${path} frame ${t[0]}`;
+          assert.equal(p.frame, Number(t[0]), where);
+          assert.equal(p.stream, Number(t[1]), where);
+          assert.equal(p.seq, Number(t[2]), where);
+          assert.equal(p.ack, Number(t[3]), where);
+          assert.equal(p.len, Number(t[4]), where);
+          if (t[5] !== "") assert.equal(p.win, Number(t[5]), where);
+          assert.ok(Math.abs(p.time - Number(t[6])) < 2e-6, `${where}: time ${p.time} vs ${t[6]}`);
+          if (t[7] === "") assert.equal(p.ackRtt, undefined, where);
+          else assert.ok(Math.abs((p.ackRtt ?? -1) - Number(t[7])) < 2e-6, `${where}: ackRtt`);
+          const flags = ANALYSIS_FLAGS.filter((_, k) => t[8 + k] !== "");
+          assert.deepEqual([...p.analysis].sort(), flags.sort(), where);
+        }
       }
-    }
-  });
+    },
+  );
 
   test("text output and pcapng: one line per TCP packet, ICMP-quoted TCP included like tshark", async () => {
     const [text, json] = await Promise.all([
@@ -492,21 +496,30 @@ describe("colour", { skip: needsBuild, concurrency: 3 }, () => {
   });
 
   const python = which("python3");
-  test("on a terminal: coloured, unless NO_COLOR or --no-color", {
-    skip: python ? false : "skipped: python3 (used for a pseudo-terminal) not installed",
-  }, async () => {
-    // python's pty module gives the command a real terminal on stdout; no shell involved
-    const pty = ["-c", "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)", process.execPath, cliPath];
-    const [tty, noColor, flag] = await Promise.all([
-      runCommand(python as string, [...pty, "rules"]),
-      runCommand(python as string, [...pty, "rules"], { env: { NO_COLOR: "1" } }),
-      runCommand(python as string, [...pty, "rules", "--no-color"]),
-    ]);
-    for (const r of [tty, noColor, flag]) assert.equal(r.code, 0, r.stderr);
-    assert.equal(hasAnsi(tty.stdout), true, "a TTY gets colour");
-    assert.equal(hasAnsi(noColor.stdout), false, "NO_COLOR on a TTY");
-    assert.equal(hasAnsi(flag.stdout), false, "--no-color on a TTY");
-  });
+  test(
+    "on a terminal: coloured, unless NO_COLOR or --no-color",
+    {
+      skip: python ? false : "skipped: python3 (used for a pseudo-terminal) not installed",
+    },
+    async () => {
+      // python's pty module gives the command a real terminal on stdout; no shell involved
+      const pty = [
+        "-c",
+        "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)",
+        process.execPath,
+        cliPath,
+      ];
+      const [tty, noColor, flag] = await Promise.all([
+        runCommand(python as string, [...pty, "rules"]),
+        runCommand(python as string, [...pty, "rules"], { env: { NO_COLOR: "1" } }),
+        runCommand(python as string, [...pty, "rules", "--no-color"]),
+      ]);
+      for (const r of [tty, noColor, flag]) assert.equal(r.code, 0, r.stderr);
+      assert.equal(hasAnsi(tty.stdout), true, "a TTY gets colour");
+      assert.equal(hasAnsi(noColor.stdout), false, "NO_COLOR on a TTY");
+      assert.equal(hasAnsi(flag.stdout), false, "--no-color on a TTY");
+    },
+  );
 });
 
 // ---- help, version, host --------------------------------------------------------------------------

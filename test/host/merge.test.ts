@@ -120,19 +120,23 @@ test("mergeSnapshots: later values win, lists combine, pid 0 facts stay apart", 
   assert.deepEqual(mergeSnapshots([]), { sources: [] });
 });
 
-test("mergeSnapshots: corpus close-wait server: ss -tan, ss -tanpimeo and /proc/net/tcp give 51 sockets", {
-  skip: needsShared,
-}, () => {
-  const dir = join(capturesDir, "close-wait", "host", "server-t2");
-  const parts = ["ss-tan.txt", "ss-tanpimeo.txt", "proc-net-tcp.txt", "proc-net-tcp6.txt"].map(
-    (f) => parseHostText(readFileSync(join(dir, f), "utf8"), join(dir, f)).snapshot,
-  );
-  const m = mergeSnapshots(parts);
-  assert.equal(m.sockets?.length, 51);
-  const cw = m.sockets?.filter((s) => s.state === "CLOSE-WAIT") ?? [];
-  assert.equal(cw.length, 50);
-  assert.ok(cw.every((s) => s.processes?.[0].pid === 5386 && s.info && s.inode !== undefined));
-});
+test(
+  "mergeSnapshots: corpus close-wait server: ss -tan, ss -tanpimeo and /proc/net/tcp give 51 sockets",
+  {
+    skip: needsShared,
+  },
+  () => {
+    const dir = join(capturesDir, "close-wait", "host", "server-t2");
+    const parts = ["ss-tan.txt", "ss-tanpimeo.txt", "proc-net-tcp.txt", "proc-net-tcp6.txt"].map(
+      (f) => parseHostText(readFileSync(join(dir, f), "utf8"), join(dir, f)).snapshot,
+    );
+    const m = mergeSnapshots(parts);
+    assert.equal(m.sockets?.length, 51);
+    const cw = m.sockets?.filter((s) => s.state === "CLOSE-WAIT") ?? [];
+    assert.equal(cw.length, 50);
+    assert.ok(cw.every((s) => s.processes?.[0].pid === 5386 && s.info && s.inode !== undefined));
+  },
+);
 
 test("mergeSnapshots keeps state counts without socket rows, the largest per state", () => {
   const a: HostSnapshot = {

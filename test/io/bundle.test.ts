@@ -207,36 +207,44 @@ test("bundle: a directory that cannot be listed is a warning, not a crash", asyn
   assert.ok(b.warnings.some((w) => /no host evidence/.test(w)));
 });
 
-test("bundle: corpus close-wait server-t2: 50 CLOSE-WAIT of one python3, fd count", {
-  skip: needsShared,
-}, async () => {
-  const b = await loadBundle(join(capturesDir, "close-wait", "host", "server-t2"));
-  const cw = b.snapshot.sockets?.filter((s) => s.state === "CLOSE-WAIT") ?? [];
-  assert.equal(cw.length, 50);
-  assert.deepEqual(
-    [...new Set(cw.map((s) => `${s.processes?.[0].name}/${s.processes?.[0].pid}`))],
-    ["python3/5386"],
-  );
-  assert.equal(b.snapshot.processes?.find((p) => p.openFds !== undefined)?.openFds, 5);
-  assert.equal(b.snapshot.summary?.estab, 50);
-  assert.equal(b.snapshot.sockstat?.tcpInuse, 51);
-  assert.ok(
-    b.files.every((f) => f.kind !== "unknown"),
-    JSON.stringify(b.files),
-  );
-});
+test(
+  "bundle: corpus close-wait server-t2: 50 CLOSE-WAIT of one python3, fd count",
+  {
+    skip: needsShared,
+  },
+  async () => {
+    const b = await loadBundle(join(capturesDir, "close-wait", "host", "server-t2"));
+    const cw = b.snapshot.sockets?.filter((s) => s.state === "CLOSE-WAIT") ?? [];
+    assert.equal(cw.length, 50);
+    assert.deepEqual(
+      [...new Set(cw.map((s) => `${s.processes?.[0].name}/${s.processes?.[0].pid}`))],
+      ["python3/5386"],
+    );
+    assert.equal(b.snapshot.processes?.find((p) => p.openFds !== undefined)?.openFds, 5);
+    assert.equal(b.snapshot.summary?.estab, 50);
+    assert.equal(b.snapshot.sockstat?.tcpInuse, 51);
+    assert.ok(
+      b.files.every((f) => f.kind !== "unknown"),
+      JSON.stringify(b.files),
+    );
+  },
+);
 
-test("bundle: corpus listen-overflow: overflows in the deltas and on the listener", {
-  skip: needsShared,
-}, async () => {
-  const server = await loadBundle(join(capturesDir, "listen-overflow", "host", "server"));
-  assert.equal(server.snapshot.counterDeltas?.values.TcpExtListenOverflows, 32);
-  assert.equal(server.snapshot.counterDeltas?.values.TcpExtListenDrops, 32);
-  const during = await loadBundle(join(capturesDir, "listen-overflow", "host", "server-during"));
-  const l = during.snapshot.sockets?.find((s) => s.state === "LISTEN");
-  assert.ok(l && l.recvQ > l.sendQ);
-  assert.ok((during.snapshot.counters?.TcpExtListenOverflows ?? 0) > 0);
-});
+test(
+  "bundle: corpus listen-overflow: overflows in the deltas and on the listener",
+  {
+    skip: needsShared,
+  },
+  async () => {
+    const server = await loadBundle(join(capturesDir, "listen-overflow", "host", "server"));
+    assert.equal(server.snapshot.counterDeltas?.values.TcpExtListenOverflows, 32);
+    assert.equal(server.snapshot.counterDeltas?.values.TcpExtListenDrops, 32);
+    const during = await loadBundle(join(capturesDir, "listen-overflow", "host", "server-during"));
+    const l = during.snapshot.sockets?.find((s) => s.state === "LISTEN");
+    assert.ok(l && l.recvQ > l.sendQ);
+    assert.ok((during.snapshot.counters?.TcpExtListenOverflows ?? 0) > 0);
+  },
+);
 
 test("bundle: corpus syn-flood server-during: SYN-RECV and syncookies", { skip: needsShared }, async () => {
   const b = await loadBundle(join(capturesDir, "syn-flood", "host", "server-during"));
@@ -247,48 +255,60 @@ test("bundle: corpus syn-flood server-during: SYN-RECV and syncookies", { skip: 
   assert.equal(deltas.snapshot.counterDeltas?.values.TcpExtSyncookiesSent, 7295);
 });
 
-test("bundle: corpus time-wait client: TIME-WAIT per destination and the port range", {
-  skip: needsShared,
-}, async () => {
-  const b = await loadBundle(join(capturesDir, "time-wait", "host", "client"));
-  const tw = b.snapshot.sockets?.filter((s) => s.state === "TIME-WAIT") ?? [];
-  assert.equal(tw.length, 300);
-  assert.deepEqual([...new Set(tw.map((s) => `${s.peerIp}:${s.peerPort}`))], ["10.77.0.2:8080"]);
-  assert.equal(b.snapshot.sysctls?.["net.ipv4.ip_local_port_range"], "32768 60999");
-  assert.equal(b.snapshot.summary?.timewait, 300);
-});
+test(
+  "bundle: corpus time-wait client: TIME-WAIT per destination and the port range",
+  {
+    skip: needsShared,
+  },
+  async () => {
+    const b = await loadBundle(join(capturesDir, "time-wait", "host", "client"));
+    const tw = b.snapshot.sockets?.filter((s) => s.state === "TIME-WAIT") ?? [];
+    assert.equal(tw.length, 300);
+    assert.deepEqual([...new Set(tw.map((s) => `${s.peerIp}:${s.peerPort}`))], ["10.77.0.2:8080"]);
+    assert.equal(b.snapshot.sysctls?.["net.ipv4.ip_local_port_range"], "32768 60999");
+    assert.equal(b.snapshot.summary?.timewait, 300);
+  },
+);
 
-test("bundle: corpus fw-reject server: listener, reject rule with a counter, no RST sent by TCP", {
-  skip: needsShared,
-}, async () => {
-  const b = await loadBundle(join(capturesDir, "fw-reject", "host", "server"));
-  const s = b.snapshot;
-  assert.ok(s.sockets?.some((x) => x.state === "LISTEN" && x.localPort === 8080));
-  const rule = s.firewall?.find((r) => r.verdict === "reject");
-  assert.deepEqual([rule?.dports, rule?.packets, rule?.rejectWith], [[8080], 1, "tcp reset"]);
-  assert.equal(s.counterDeltas?.values.TcpOutRsts, 0);
-});
+test(
+  "bundle: corpus fw-reject server: listener, reject rule with a counter, no RST sent by TCP",
+  {
+    skip: needsShared,
+  },
+  async () => {
+    const b = await loadBundle(join(capturesDir, "fw-reject", "host", "server"));
+    const s = b.snapshot;
+    assert.ok(s.sockets?.some((x) => x.state === "LISTEN" && x.localPort === 8080));
+    const rule = s.firewall?.find((r) => r.verdict === "reject");
+    assert.deepEqual([rule?.dports, rule?.packets, rule?.rejectWith], [[8080], 1, "tcp reset"]);
+    assert.equal(s.counterDeltas?.values.TcpOutRsts, 0);
+  },
+);
 
-test("bundle: every host directory of the corpus loads without an unknown file", {
-  skip: needsShared,
-}, async () => {
-  let dirs = 0;
-  for (const scen of readdirSync(capturesDir).sort()) {
-    let roles: string[];
-    try {
-      roles = readdirSync(join(capturesDir, scen, "host"));
-    } catch {
-      continue;
+test(
+  "bundle: every host directory of the corpus loads without an unknown file",
+  {
+    skip: needsShared,
+  },
+  async () => {
+    let dirs = 0;
+    for (const scen of readdirSync(capturesDir).sort()) {
+      let roles: string[];
+      try {
+        roles = readdirSync(join(capturesDir, scen, "host"));
+      } catch {
+        continue;
+      }
+      for (const role of roles) {
+        const b = await loadBundle(join(capturesDir, scen, "host", role));
+        assert.ok(
+          b.files.every((f) => f.kind !== "unknown"),
+          `${scen}/${role}: ${b.files.filter((f) => f.kind === "unknown").map((f) => f.path)}`,
+        );
+        assert.deepEqual(b.warnings, [], `${scen}/${role}`);
+        dirs++;
+      }
     }
-    for (const role of roles) {
-      const b = await loadBundle(join(capturesDir, scen, "host", role));
-      assert.ok(
-        b.files.every((f) => f.kind !== "unknown"),
-        `${scen}/${role}: ${b.files.filter((f) => f.kind === "unknown").map((f) => f.path)}`,
-      );
-      assert.deepEqual(b.warnings, [], `${scen}/${role}`);
-      dirs++;
-    }
-  }
-  assert.ok(dirs > 50);
-});
+    assert.ok(dirs > 50);
+  },
+);

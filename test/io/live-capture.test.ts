@@ -172,19 +172,23 @@ describe("streaming through a stand-in tcpdump", () => {
     );
   });
 
-  test("the real tcpdump without privileges says how to get them", {
-    skip: !isRoot
-      ? "skipped: needs root to drop to uid 65534"
-      : !which("tcpdump")
-        ? "skipped: tcpdump is not installed"
-        : false,
-  }, async () => {
-    const session = startLiveCapture({ iface: "lo", runAs: { uid: 65534, gid: 65534 }, durationSec: 5 });
-    await assert.rejects(
-      session.done,
-      /no permission to capture on lo: run tcpdoctor capture as root, or give tcpdump CAP_NET_RAW/,
-    );
-  });
+  test(
+    "the real tcpdump without privileges says how to get them",
+    {
+      skip: !isRoot
+        ? "skipped: needs root to drop to uid 65534"
+        : !which("tcpdump")
+          ? "skipped: tcpdump is not installed"
+          : false,
+    },
+    async () => {
+      const session = startLiveCapture({ iface: "lo", runAs: { uid: 65534, gid: 65534 }, durationSec: 5 });
+      await assert.rejects(
+        session.done,
+        /no permission to capture on lo: run tcpdoctor capture as root, or give tcpdump CAP_NET_RAW/,
+      );
+    },
+  );
 
   test("stop() ends a running capture with what it read", async () => {
     const bin = fakeTcpdump(

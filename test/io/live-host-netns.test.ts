@@ -206,48 +206,52 @@ describe("live host snapshot in network namespaces", { skip, concurrency: false 
     assert.equal(v.findings[0]?.evidence.backlog, 1);
   });
 
-  it("SYN cookies under a bounded spoofed SYN burst", {
-    skip: which("hping3") ? false : "skipped: hping3 not installed",
-  }, async () => {
-    const p = makePair();
-    sysctlIn(p.server, "net.ipv4.tcp_syncookies=1");
-    sysctlIn(p.server, "net.ipv4.tcp_max_syn_backlog=64");
-    await situation(p.server, [
-      "server",
-      "--listen",
-      `${p.serverIp}:8080`,
-      "--backlog",
-      "64",
-      "--close-on-eof",
-    ]);
-    // 4000 SYNs from random sources over about 4 s, bounded by -c.
-    const flood = spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        p.client,
-        "hping3",
-        "-q",
-        "-S",
-        "-p",
-        "8080",
-        "--rand-source",
-        "-c",
-        "4000",
-        "-i",
-        "u1000",
-        p.serverIp,
-      ],
-      { stdio: "ignore" },
-    );
-    started.push(flood);
-    await sleep(1000);
-    const v = await diagnoseIn(p.server);
-    flood.kill("SIGKILL");
-    assert.equal(v.findings[0]?.id, "syn-flood", JSON.stringify(v.findings.map((f) => [f.id, f.summary])));
-    assert.ok((v.findings[0]?.evidence.syncookiesSent as number) > 100);
-  });
+  it(
+    "SYN cookies under a bounded spoofed SYN burst",
+    {
+      skip: which("hping3") ? false : "skipped: hping3 not installed",
+    },
+    async () => {
+      const p = makePair();
+      sysctlIn(p.server, "net.ipv4.tcp_syncookies=1");
+      sysctlIn(p.server, "net.ipv4.tcp_max_syn_backlog=64");
+      await situation(p.server, [
+        "server",
+        "--listen",
+        `${p.serverIp}:8080`,
+        "--backlog",
+        "64",
+        "--close-on-eof",
+      ]);
+      // 4000 SYNs from random sources over about 4 s, bounded by -c.
+      const flood = spawn(
+        "ip",
+        [
+          "netns",
+          "exec",
+          p.client,
+          "hping3",
+          "-q",
+          "-S",
+          "-p",
+          "8080",
+          "--rand-source",
+          "-c",
+          "4000",
+          "-i",
+          "u1000",
+          p.serverIp,
+        ],
+        { stdio: "ignore" },
+      );
+      started.push(flood);
+      await sleep(1000);
+      const v = await diagnoseIn(p.server);
+      flood.kill("SIGKILL");
+      assert.equal(v.findings[0]?.id, "syn-flood", JSON.stringify(v.findings.map((f) => [f.id, f.summary])));
+      assert.ok((v.findings[0]?.evidence.syncookiesSent as number) > 100);
+    },
+  );
 
   it("a receiver that stops reading: Recv-Q on its side, Send-Q stalled on the sender", async () => {
     const p = makePair();

@@ -192,15 +192,19 @@ describe("probe on loopback", () => {
 });
 
 describe("local context", () => {
-  test("ip route get 127.0.0.1: local, through lo, with its MTU", {
-    skip: which("ip") ? false : "skipped: ip is not installed",
-  }, async () => {
-    const r = await routeGet("127.0.0.1");
-    assert.ok(r);
-    assert.equal(r.dev, "lo");
-    assert.equal(r.local, true);
-    assert.ok(r.mtu !== undefined && r.mtu > 0);
-  });
+  test(
+    "ip route get 127.0.0.1: local, through lo, with its MTU",
+    {
+      skip: which("ip") ? false : "skipped: ip is not installed",
+    },
+    async () => {
+      const r = await routeGet("127.0.0.1");
+      assert.ok(r);
+      assert.equal(r.dev, "lo");
+      assert.equal(r.local, true);
+      assert.ok(r.mtu !== undefined && r.mtu > 0);
+    },
+  );
 
   test("a host name is never handed to ip", async () => {
     assert.equal(await routeGet("example.com; reboot"), undefined);

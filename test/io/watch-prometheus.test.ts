@@ -95,8 +95,7 @@ interface PromAlerts {
 
 function query(q: string): PromVector["data"]["result"] | undefined {
   const r = getJson(`http://127.0.0.1:${prometheusPort}/api/v1/query?query=${encodeURIComponent(q)}`) as
-    | PromVector
-    | undefined;
+    PromVector | undefined;
   return r?.data?.result;
 }
 

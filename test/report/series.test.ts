@@ -341,39 +341,43 @@ describe("series collector", () => {
     );
   });
 
-  it("keeps every retransmission and duplicate ACK Wireshark flags in a real lossy transfer, decimated", {
-    skip: needsShared,
-  }, async () => {
-    const c = new SeriesCollector({ maxPointsPerConnection: 300 });
-    const ev = await loadEvidence([join(capturesDir, "loss-cubic", "capture.pcap")], {
-      onPacket: c.onPacket,
-    });
-    const s = c.series({ connections: ev.connections }).get(0);
-    assert.ok(s);
-    assert.ok(s.kept < s.packets / 4, `decimated: ${s.kept} of ${s.packets}`);
-    const tsv = readFileSync(join(capturesDir, "loss-cubic", "oracle", "tshark-flags.tsv"), "utf8")
-      .trim()
-      .split("\n");
-    const head = tsv[0].split("\t");
-    const col = (name: string) => head.indexOf(name);
-    const flagged: number[] = [];
-    for (const line of tsv.slice(1)) {
-      const f = line.split("\t");
-      const names = [
-        "tcp.analysis.retransmission",
-        "tcp.analysis.duplicate_ack",
-        "tcp.analysis.out_of_order",
-      ];
-      if (names.some((n) => f[col(n)] === "1")) flagged.push(Number(f[col("frame.number")]));
-    }
-    assert.ok(flagged.length > 150);
-    const kept = new Set(s.points.frame);
-    const missing = flagged.filter((f) => !kept.has(f));
-    assert.deepEqual(missing, []);
-    // The bytes repeated on the wire are the connection's repeated segments, counted independently.
-    const repeated = s.points.marks.filter((m) => m & Mark.REPEATED).length;
-    assert.equal(repeated, ev.connections[0].dir.client.repeatedSegments);
-  });
+  it(
+    "keeps every retransmission and duplicate ACK Wireshark flags in a real lossy transfer, decimated",
+    {
+      skip: needsShared,
+    },
+    async () => {
+      const c = new SeriesCollector({ maxPointsPerConnection: 300 });
+      const ev = await loadEvidence([join(capturesDir, "loss-cubic", "capture.pcap")], {
+        onPacket: c.onPacket,
+      });
+      const s = c.series({ connections: ev.connections }).get(0);
+      assert.ok(s);
+      assert.ok(s.kept < s.packets / 4, `decimated: ${s.kept} of ${s.packets}`);
+      const tsv = readFileSync(join(capturesDir, "loss-cubic", "oracle", "tshark-flags.tsv"), "utf8")
+        .trim()
+        .split("\n");
+      const head = tsv[0].split("\t");
+      const col = (name: string) => head.indexOf(name);
+      const flagged: number[] = [];
+      for (const line of tsv.slice(1)) {
+        const f = line.split("\t");
+        const names = [
+          "tcp.analysis.retransmission",
+          "tcp.analysis.duplicate_ack",
+          "tcp.analysis.out_of_order",
+        ];
+        if (names.some((n) => f[col(n)] === "1")) flagged.push(Number(f[col("frame.number")]));
+      }
+      assert.ok(flagged.length > 150);
+      const kept = new Set(s.points.frame);
+      const missing = flagged.filter((f) => !kept.has(f));
+      assert.deepEqual(missing, []);
+      // The bytes repeated on the wire are the connection's repeated segments, counted independently.
+      const repeated = s.points.marks.filter((m) => m & Mark.REPEATED).length;
+      assert.equal(repeated, ev.connections[0].dir.client.repeatedSegments);
+    },
+  );
 
   it("places SACK blocks of a capture that starts mid-transfer within the ACKed range", async () => {
     const c = new SeriesCollector();

@@ -384,19 +384,23 @@ test("ss: corpus listen-overflow server: LISTEN Recv-Q above its backlog", { ski
   assert.ok(queued.every((s) => s.inode === 0 && !s.processes && s.recvQ === 67));
 });
 
-test("ss: corpus syn-flood server: SYN-RECV from many sources, state from the file name", {
-  skip: needsShared,
-}, () => {
-  const path = join(capturesDir, "syn-flood/host/server-during/ss-tan-state-syn-recv.txt");
-  const r = parseSs(read(path), path);
-  assert.equal(r.sockets.length, 65);
-  assert.ok(r.sockets.every((s) => s.state === "SYN-RECV" && s.localPort === 8080));
-  assert.ok(new Set(r.sockets.map((s) => s.peerIp)).size > 50);
-  const full = parseSs(read(join(capturesDir, "syn-flood/host/server-during/ss-tanpimeo.txt")), "x");
-  const synRecv = full.sockets.filter((s) => s.state === "SYN-RECV");
-  assert.equal(synRecv.length, 65);
-  assert.ok(synRecv.every((s) => s.timer?.name === "on"));
-});
+test(
+  "ss: corpus syn-flood server: SYN-RECV from many sources, state from the file name",
+  {
+    skip: needsShared,
+  },
+  () => {
+    const path = join(capturesDir, "syn-flood/host/server-during/ss-tan-state-syn-recv.txt");
+    const r = parseSs(read(path), path);
+    assert.equal(r.sockets.length, 65);
+    assert.ok(r.sockets.every((s) => s.state === "SYN-RECV" && s.localPort === 8080));
+    assert.ok(new Set(r.sockets.map((s) => s.peerIp)).size > 50);
+    const full = parseSs(read(join(capturesDir, "syn-flood/host/server-during/ss-tanpimeo.txt")), "x");
+    const synRecv = full.sockets.filter((s) => s.state === "SYN-RECV");
+    assert.equal(synRecv.length, 65);
+    assert.ok(synRecv.every((s) => s.timer?.name === "on"));
+  },
+);
 
 test("ss: corpus time-wait client: 300 TIME-WAIT, all to one destination", { skip: needsShared }, () => {
   const path = join(capturesDir, "time-wait/host/client/ss-tan-state-time-wait.txt");

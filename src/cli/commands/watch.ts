@@ -74,6 +74,7 @@ export default async function watch(opts: WatchOptions = {}): Promise<number> {
   };
 
   // The exporter starts first so a bad address fails before any snapshot; its health reads the loop.
+  // eslint-disable-next-line prefer-const -- read by the health check closure before it is assigned
   let loop: WatchLoop | undefined;
   let server: MetricsServer | undefined;
   if (listen) {

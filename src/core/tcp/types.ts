@@ -180,19 +180,7 @@ export interface ConnectionSummary {
   lastFrame: number;
   /** Zeek conn_state code. */
   state:
-    | "S0"
-    | "S1"
-    | "SF"
-    | "REJ"
-    | "S2"
-    | "S3"
-    | "RSTO"
-    | "RSTR"
-    | "RSTOS0"
-    | "RSTRH"
-    | "SH"
-    | "SHR"
-    | "OTH";
+    "S0" | "S1" | "SF" | "REJ" | "S2" | "S3" | "RSTO" | "RSTR" | "RSTOS0" | "RSTRH" | "SH" | "SHR" | "OTH";
   /** Zeek-style history letters (upper case = client/originator, lower = server/responder). */
   history: string;
   /** One short sentence: "refused", "timed out after 3 SYNs", "closed by server (FIN)", ... */

@@ -26,11 +26,7 @@ import {
 } from "./common.js";
 
 export type ResetKind =
-  | "dead-peer"
-  | "idle-timeout-reset"
-  | "reset-after-connect"
-  | "reset-by-server"
-  | "reset-by-client";
+  "dead-peer" | "idle-timeout-reset" | "reset-after-connect" | "reset-by-server" | "reset-by-client";
 
 export interface ResetThresholds {
   /** Idle time before a reset (or before the packet the reset answered) that reads as an idle timeout (seconds)… */

@@ -33,7 +33,7 @@ function readChunked(bytes: Uint8Array, nextSize: () => number, copy = true): Re
   const parser = new CaptureParser();
   const records: PacketRecord[] = [];
   const emit = (r: PacketRecord) => records.push(r);
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const n = Math.min(bytes.length - at, Math.max(1, nextSize()));
     parser.push(copy ? bytes.slice(at, at + n) : bytes.subarray(at, at + n), emit);
     at += n;
@@ -115,50 +115,58 @@ describe("capture reader on the corpus", { skip: needsShared }, () => {
         );
       });
 
-      it("counts the packets capinfos counts", {
-        skip: capinfos ? false : "skipped: capinfos not installed",
-      }, () => {
-        const r = spawnSync(capinfos!, ["-c", "-M", path], { encoding: "utf8" });
-        const m = /Number of packets:\s+(\d+)/.exec(r.stdout);
-        assert.ok(m, `capinfos output: ${r.stdout}${r.stderr}`);
-        assert.equal(whole.records.length, Number(m[1]));
-      });
+      it(
+        "counts the packets capinfos counts",
+        {
+          skip: capinfos ? false : "skipped: capinfos not installed",
+        },
+        () => {
+          const r = spawnSync(capinfos!, ["-c", "-M", path], { encoding: "utf8" });
+          const m = /Number of packets:\s+(\d+)/.exec(r.stdout);
+          assert.ok(m, `capinfos output: ${r.stdout}${r.stderr}`);
+          assert.equal(whole.records.length, Number(m[1]));
+        },
+      );
 
-      it("matches tshark's timestamps and lengths to the nanosecond", {
-        skip: tshark ? false : "skipped: tshark not installed",
-      }, () => {
-        const r = spawnSync(
-          tshark!,
-          [
-            "-n",
-            "-r",
-            path,
-            "-T",
-            "fields",
-            "-e",
-            "frame.time_epoch",
-            "-e",
-            "frame.cap_len",
-            "-e",
-            "frame.len",
-            "-e",
-            "frame.interface_id",
-          ],
-          { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-        );
-        assert.equal(r.status, 0, r.stderr);
-        const lines = r.stdout.trimEnd().split("\n");
-        assert.equal(lines.length, whole.records.length);
-        lines.forEach((line, i) => {
-          const [epoch, capLen, len, ifId] = line.split("\t");
-          const rec = whole.records[i];
-          const ours = `${rec.tsSec}.${String(rec.tsNsec).padStart(9, "0")}`;
-          assert.equal(ours, epoch, `frame ${i + 1} timestamp`);
-          assert.equal(rec.capLen, Number(capLen), `frame ${i + 1} captured length`);
-          assert.equal(rec.origLen, Number(len), `frame ${i + 1} length`);
-          assert.equal(rec.interfaceId, Number(ifId || 0), `frame ${i + 1} interface`);
-        });
-      });
+      it(
+        "matches tshark's timestamps and lengths to the nanosecond",
+        {
+          skip: tshark ? false : "skipped: tshark not installed",
+        },
+        () => {
+          const r = spawnSync(
+            tshark!,
+            [
+              "-n",
+              "-r",
+              path,
+              "-T",
+              "fields",
+              "-e",
+              "frame.time_epoch",
+              "-e",
+              "frame.cap_len",
+              "-e",
+              "frame.len",
+              "-e",
+              "frame.interface_id",
+            ],
+            { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+          );
+          assert.equal(r.status, 0, r.stderr);
+          const lines = r.stdout.trimEnd().split("\n");
+          assert.equal(lines.length, whole.records.length);
+          lines.forEach((line, i) => {
+            const [epoch, capLen, len, ifId] = line.split("\t");
+            const rec = whole.records[i];
+            const ours = `${rec.tsSec}.${String(rec.tsNsec).padStart(9, "0")}`;
+            assert.equal(ours, epoch, `frame ${i + 1} timestamp`);
+            assert.equal(rec.capLen, Number(capLen), `frame ${i + 1} captured length`);
+            assert.equal(rec.origLen, Number(len), `frame ${i + 1} length`);
+            assert.equal(rec.interfaceId, Number(ifId || 0), `frame ${i + 1} interface`);
+          });
+        },
+      );
     });
   }
 });

@@ -453,24 +453,32 @@ describe("connection facts on the shared corpus", { skip: needsShared }, () => {
       await checkAgainstOracle(scenario, "capture.pcap");
     });
     const check = EXPECT[scenario];
-    it(`${scenario}: facts match truth.json`, {
-      skip: check ? false : `no expectation written for ${scenario}`,
-    }, async () => {
-      const res = await analyse(scenario);
-      check?.(res.connections, truthOf(scenario), res);
-    });
+    it(
+      `${scenario}: facts match truth.json`,
+      {
+        skip: check ? false : `no expectation written for ${scenario}`,
+      },
+      async () => {
+        const res = await analyse(scenario);
+        check?.(res.connections, truthOf(scenario), res);
+      },
+    );
   }
   for (const x of EXTRA) {
     const stem = x.file.replace(/\.pcap$/, "");
     const present = existsSync(join(capturesDir, x.scenario, x.file));
-    it(`${x.scenario}/${x.file}: facts at the second capture point`, {
-      skip: present ? false : `${x.file} not in the corpus`,
-    }, async () => {
-      const res = await analyse(x.scenario, x.file);
-      x.check(res.connections, truthOf(x.scenario), res);
-      if (existsSync(join(capturesDir, x.scenario, "oracle", stem, "tshark-flags.tsv")))
-        await checkAgainstOracle(x.scenario, x.file, stem, x.side);
-    });
+    it(
+      `${x.scenario}/${x.file}: facts at the second capture point`,
+      {
+        skip: present ? false : `${x.file} not in the corpus`,
+      },
+      async () => {
+        const res = await analyse(x.scenario, x.file);
+        x.check(res.connections, truthOf(x.scenario), res);
+        if (existsSync(join(capturesDir, x.scenario, "oracle", stem, "tshark-flags.tsv")))
+          await checkAgainstOracle(x.scenario, x.file, stem, x.side);
+      },
+    );
   }
   it("has an expectation for every scenario", () => {
     const missing = scenarios().filter((s) => !EXPECT[s]);

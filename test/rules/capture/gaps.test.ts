@@ -252,24 +252,28 @@ describe("packet-loss counts each lost range once and leaves out resends the rec
     assert.match(f.summary, /100 further resent segments are not counted/);
   });
 
-  it("real captures: loss-cubic and loss-bbr lose about 2% (kernel: 59 and 85 resends of 3453 segments)", {
-    skip: needsShared,
-  }, () => {
-    for (const [name, resends] of [
-      ["loss-cubic", 59],
-      ["loss-bbr", 85],
-    ] as const) {
-      const fx = analyseFile(join(capturesDir, name, "capture.pcap"));
-      const [f] = run(packetLoss, fx);
-      const path = (f.evidence.paths as { lostSegments: number; lossRate: number }[])[0];
-      // Each resent range counted once: a little under the kernel's resend count (some resends were lost too).
-      assert.ok(
-        path.lostSegments <= resends && path.lostSegments >= resends - 5,
-        `${name}: ${path.lostSegments}`,
-      );
-      assert.ok(path.lossRate > 0.012 && path.lossRate < 0.03, `${name}: ${path.lossRate}`);
-    }
-  });
+  it(
+    "real captures: loss-cubic and loss-bbr lose about 2% (kernel: 59 and 85 resends of 3453 segments)",
+    {
+      skip: needsShared,
+    },
+    () => {
+      for (const [name, resends] of [
+        ["loss-cubic", 59],
+        ["loss-bbr", 85],
+      ] as const) {
+        const fx = analyseFile(join(capturesDir, name, "capture.pcap"));
+        const [f] = run(packetLoss, fx);
+        const path = (f.evidence.paths as { lostSegments: number; lossRate: number }[])[0];
+        // Each resent range counted once: a little under the kernel's resend count (some resends were lost too).
+        assert.ok(
+          path.lostSegments <= resends && path.lostSegments >= resends - 5,
+          `${name}: ${path.lostSegments}`,
+        );
+        assert.ok(path.lossRate > 0.012 && path.lossRate < 0.03, `${name}: ${path.lossRate}`);
+      }
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------- 7. an outage is one burst

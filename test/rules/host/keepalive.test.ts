@@ -56,8 +56,7 @@ describe("dead-peer", () => {
       timer: { name: "on", expiresMs: 12000, retrans: 6 },
     });
     const byKind = run(deadPeer, { host: snap({ sockets: [s] }) })[0]?.evidence.byKind as
-      | { retransmit: number }
-      | undefined;
+      { retransmit: number } | undefined;
     assert.equal(byKind?.retransmit, 1);
   });
 
