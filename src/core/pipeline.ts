@@ -70,7 +70,8 @@ export class CaptureAnalysis {
    * they do in Wireshark, but are kept out of the connection facts.
    */
   push(pkt: DecodedPacket, rec?: PacketRecord): void {
-    if (!this.analyzer) throw new Error("CaptureAnalysis.push() after endPackets() or finish()");
+    // After the end nothing more counts (the result is made once).
+    if (!this.analyzer) return;
     const duplicate = this.facts.packet(pkt, rec);
     const pa = this.analyzer.push(pkt);
     if (pa && this.onPacket) this.onPacket(pa, pkt);

@@ -174,7 +174,7 @@ export class PacketJsonWriter {
       if (i > 0) buf[p++] = COMMA;
       let q = quotedNames.get(a[i]);
       if (q === undefined) {
-        q = utf8(JSON.stringify(a[i]));
+        q = utf8(`"${a[i]}"`);
         quotedNames.set(a[i], q);
       }
       p = put(buf, p, q);
@@ -223,7 +223,7 @@ export class PacketJsonWriter {
     p = put(buf, p, P_DST);
     p = putStr(buf, p, pa.dst);
     p = put(buf, p, P_FLAGS);
-    p = putStr(buf, p, pa.flags);
+    p = putRaw(buf, p, `"${pa.flags}"`);
     p = put(buf, p, P_SEQ);
     this.middles[slot] = {
       stream: pa.stream,
@@ -298,20 +298,18 @@ function putDigits(buf: Uint8Array, p: number, n: number, width: number): number
 }
 
 /**
- * A time in seconds as String() writes it. Times from nanosecond counts below 10^6 s have at most
- * 15 significant digits, so their shortest round-trip text is the plain decimal: written from the
- * integer nanoseconds, trailing zeros cut. Anything else goes through String().
+ * Seconds as packetJson writes them (see seconds()): whole nanoseconds from the integer, digit by
+ * digit, trailing zeros cut; anything else as String() writes it.
  */
 function putNum(buf: Uint8Array, p: number, x: number): number {
   const ns = Math.round(x * 1e9);
-  if (!(x >= 1e-6 && x < 1e6) || ns / 1e9 !== x) return putAscii(buf, p, num(x));
-  const whole = Math.floor(x);
+  if (ns < 0 || ns > Number.MAX_SAFE_INTEGER || ns / 1e9 !== x) return putAscii(buf, p, num(x));
+  const whole = Math.floor(ns / 1e9);
   const rest = ns - whole * 1e9;
-  if (rest < 0 || rest >= 1e9) return putAscii(buf, p, num(x));
   p = putDigits(buf, p, whole, 0);
+  if (rest === 0) return p;
   // Below 1e9: integer arithmetic from here.
   let frac = rest | 0;
-  if (frac === 0) return p;
   let width = 9;
   for (let q = (frac / 10) | 0; q * 10 === frac; q = (frac / 10) | 0) {
     frac = q;
@@ -319,6 +317,17 @@ function putNum(buf: Uint8Array, p: number, x: number): number {
   }
   buf[p++] = 0x2e;
   return putDigits(buf, p, frac, width);
+}
+
+/** Text written as it is (packetJson does not escape flag letters or analysis names). */
+function putRaw(buf: Uint8Array, p: number, s: string): number {
+  const start = p;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return put(buf, start, utf8(s));
+    buf[p++] = c;
+  }
+  return p;
 }
 
 /** A string as packetJson writes it (addresses and flag letters need no escaping). */

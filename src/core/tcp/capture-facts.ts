@@ -317,7 +317,7 @@ export class CaptureFactsBuilder {
     const to = data ? Math.min(data.length, rec!.capLen) : 0;
     // The packets of that bucket's slot still in the window, newest first: a duplicate has the
     // same headers and the same captured bytes (both or neither with bytes).
-    for (let pos = ring.newest(key); pos >= ring.head; ) {
+    for (let pos = ring.newest(key); pos >= ring.head;) {
       const i = pos % ring.capacity;
       if (ring.key[i] === key && Math.abs(at - ring.at[i]) <= window && samePacket(pkt, ring.packet[i]!)) {
         const seen = ring.data[i];

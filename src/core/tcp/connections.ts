@@ -104,8 +104,7 @@ class RttStats {
   }
 
   summary():
-    | { min: number; avg: number; max: number; samples: number; p50?: number; p95?: number }
-    | undefined {
+    { min: number; avg: number; max: number; samples: number; p50?: number; p95?: number } | undefined {
     if (this.count === 0) return undefined;
     // The percentiles cost a sort; summarise asks twice for the same side.
     if (this.percentilesAt !== this.count) {
@@ -231,10 +230,53 @@ interface Hole {
   tsVal?: number;
 }
 
-interface Outstanding {
-  end: number;
-  at: number;
-  retransmitted: boolean;
+/**
+ * Data segments sent and not acknowledged yet, oldest first: where each ends, when it was sent,
+ * whether it was resent since. Parallel arrays with a moving head, not an object per segment (a
+ * bulk transfer has one per packet).
+ */
+class Unacked {
+  private ends: number[] = [];
+  private ats: number[] = [];
+  private resent: boolean[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.ends.length - this.head;
+  }
+
+  endOf(i: number): number {
+    return this.ends[this.head + i];
+  }
+
+  sentAt(i: number): number {
+    return this.ats[this.head + i];
+  }
+
+  wasResent(i: number): boolean {
+    return this.resent[this.head + i];
+  }
+
+  markResent(i: number): void {
+    this.resent[this.head + i] = true;
+  }
+
+  push(end: number, at: number): void {
+    this.ends.push(end);
+    this.ats.push(at);
+    this.resent.push(false);
+  }
+
+  /** Drops the first n segments. */
+  drop(n: number): void {
+    this.head += n;
+    if (this.head >= 1024 && this.head * 2 >= this.ends.length) {
+      this.ends = this.ends.slice(this.head);
+      this.ats = this.ats.slice(this.head);
+      this.resent = this.resent.slice(this.head);
+      this.head = 0;
+    }
+  }
 }
 
 /** One distinct sequence range resent after the capture point, and whether it was really lost. */
@@ -339,7 +381,7 @@ class Side {
   /** TTL / hop limit of this side's packets. */
   ttlMin = 256;
   ttlMax = -1;
-  readonly outstanding = new Fifo<Outstanding>();
+  readonly outstanding = new Unacked();
   readonly rtt: RttStats;
   /** Ends of small segments sent and not yet acknowledged (delivery of small segments). */
   readonly smallPending = new Fifo<number>();
@@ -486,6 +528,8 @@ const NO_LABELS: AnalysisFlag[] = [];
  */
 export class ConnectionTracker {
   private readonly live = new Map<number, Conn>();
+  /** The connection of the last packet (a cache in front of `live`). */
+  private lastConn: Conn | undefined;
   /** Connections that are one bare SYN so far, as rows of a compact store indexed by stream. */
   private readonly synShapes: SynShape[] = [];
   private readonly syns = new SynRows(this.synShapes);
@@ -586,8 +630,11 @@ export class ConnectionTracker {
     let key: string | undefined;
     if (pa) {
       stream = pa.stream;
-      conn = this.live.get(stream);
-      if (!conn) {
+      // Consecutive packets mostly belong to the same connection.
+      const last = this.lastConn;
+      conn = last !== undefined && last.stream === stream ? last : this.live.get(stream);
+      if (conn) this.lastConn = conn;
+      else {
         if (this.recentFinal.has(stream)) return undefined;
         const row = this.syns.rowOf(stream);
         if (row >= 0) return this.expand(row);
@@ -673,7 +720,7 @@ export class ConnectionTracker {
     const closedAfter = Math.min(this.idleTimeout, 60);
     const attemptAfter = Math.min(this.idleTimeout, 180);
     // Bare SYNs are stored in arrival order: the expired ones are the first.
-    for (let row = this.syns.oldest(); row >= 0 && now - this.syns.startOf(row) > attemptAfter; ) {
+    for (let row = this.syns.oldest(); row >= 0 && now - this.syns.startOf(row) > attemptAfter;) {
       this.finaliseSyn(row);
       row = this.syns.oldest();
     }
@@ -691,6 +738,7 @@ export class ConnectionTracker {
 
   private finalise(conn: Conn): ConnectionSummary {
     this.live.delete(conn.stream);
+    if (this.lastConn === conn) this.lastConn = undefined;
     if (conn.key !== undefined && this.byTuple.get(conn.key) === conn) this.byTuple.delete(conn.key);
     this.rememberFinal(conn.stream);
     const summary = summarise(conn);
@@ -1014,7 +1062,7 @@ export class ConnectionTracker {
       me.lastDataFrame = pkt.frame;
       if (!repeated && !lateFill && e >= me.dataHigh) {
         if (me.outstanding.length >= MAX_OUTSTANDING) me.outstanding.drop(1);
-        me.outstanding.push({ end: e, at: time, retransmitted: false });
+        me.outstanding.push(e, time);
         if (!fullSize && me.smallPending.length < MAX_OUTSTANDING) me.smallPending.push(e);
       } else if (lateFill) {
         // The cumulative ACK that covers a late fill covers what was sent after the hole too.
@@ -1164,10 +1212,10 @@ export class ConnectionTracker {
 
   /** Outstanding segments ending above `from` can only be ACKed together with a retransmission. */
   private markRetransmitted(me: Side, from: number): void {
-    for (let i = me.outstanding.length - 1; i >= 0; i--) {
-      const o = me.outstanding.at(i);
-      if (o.end <= from) break;
-      o.retransmitted = true;
+    const o = me.outstanding;
+    for (let i = o.length - 1; i >= 0; i--) {
+      if (o.endOf(i) <= from) break;
+      o.markResent(i);
     }
   }
 
@@ -1359,17 +1407,17 @@ export class ConnectionTracker {
   }
 
   private rttSample(side: Side, ack: number, time: number): void {
-    let last: Outstanding | undefined;
+    const o = side.outstanding;
     let ambiguous = false;
     let n = 0;
-    while (n < side.outstanding.length && side.outstanding.at(n).end <= ack) {
-      last = side.outstanding.at(n);
-      if (last.retransmitted) ambiguous = true;
+    while (n < o.length && o.endOf(n) <= ack) {
+      if (o.wasResent(n)) ambiguous = true;
       n++;
     }
     if (n === 0) return;
-    side.outstanding.drop(n);
-    if (last && !ambiguous) side.rtt.add(Math.max(0, time - last.at));
+    const sentAt = o.sentAt(n - 1);
+    o.drop(n);
+    if (!ambiguous) side.rtt.add(Math.max(0, time - sentAt));
   }
 
   /**

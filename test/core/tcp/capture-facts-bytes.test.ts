@@ -1,0 +1,134 @@
+// Duplicate frames compared byte for byte: same headers and same captured bytes within the window,
+// found without hashing every byte of every packet.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CaptureFactsBuilder } from "../../../src/core/tcp/capture-facts.js";
+import type { DecodedPacket, PacketRecord } from "../../../src/core/types.js";
+
+let frame = 0;
+
+/** An IPv4 TCP packet at `atUs` microseconds with its record (Ethernet + IPv4 + TCP + payload). */
+function packet(
+  atUs: number,
+  payload: number[],
+  o: { seq?: number; id?: number; flags?: number } = {},
+): {
+  pkt: DecodedPacket;
+  rec: PacketRecord;
+} {
+  const data = new Uint8Array(54 + payload.length);
+  // Header bytes only need to differ where the decoded fields differ; the payload is what counts.
+  data[14] = 0x45;
+  data[18] = (o.id ?? 1) >> 8;
+  data[19] = (o.id ?? 1) & 255;
+  data.set(payload, 54);
+  const n = ++frame;
+  const rec: PacketRecord = {
+    frame: n,
+    tsSec: 1_700_000_000,
+    tsNsec: atUs * 1000,
+    interfaceId: 0,
+    linkType: 1,
+    capLen: data.length,
+    origLen: data.length,
+    data,
+  };
+  const pkt: DecodedPacket = {
+    frame: n,
+    tsSec: rec.tsSec,
+    tsNsec: rec.tsNsec,
+    linkType: 1,
+    capLen: data.length,
+    origLen: data.length,
+    ip: {
+      version: 4,
+      src: "10.0.0.1",
+      dst: "10.0.0.2",
+      ttl: 64,
+      protocol: 6,
+      headerLen: 20,
+      totalLen: 40 + payload.length,
+      id: o.id ?? 1,
+    },
+    tcp: {
+      srcPort: 40000,
+      dstPort: 80,
+      seq: o.seq ?? 1000,
+      ack: 5000,
+      headerLen: 20,
+      flags: o.flags ?? 0x18,
+      window: 500,
+      urgent: 0,
+      payloadLen: payload.length,
+      capturedPayloadLen: payload.length,
+      payloadOffset: 54,
+      options: { tsVal: 7, tsEcr: 3 },
+    },
+  };
+  return { pkt, rec };
+}
+
+function duplicates(pkts: { pkt: DecodedPacket; rec?: PacketRecord }[], opts = {}): boolean[] {
+  const b = new CaptureFactsBuilder(opts);
+  return pkts.map(({ pkt, rec }) => b.packet(pkt, rec));
+}
+
+describe("duplicate frames", () => {
+  it("takes a mirrored copy for a duplicate", () => {
+    const a = packet(0, [1, 2, 3, 4]);
+    const b = packet(10, [1, 2, 3, 4]);
+    assert.deepEqual(duplicates([a, b]), [false, true]);
+  });
+
+  it("compares the captured bytes when the headers match", () => {
+    const a = packet(0, [1, 2, 3, 4]);
+    const b = packet(10, [1, 2, 3, 5]);
+    const c = packet(20, [1, 2, 3, 4]);
+    // b differs in its last payload byte; c is a copy of a (found past b in the same bucket).
+    assert.deepEqual(duplicates([a, b, c]), [false, false, true]);
+  });
+
+  it("does not take packets with other headers, or outside the window, for duplicates", () => {
+    const a = packet(0, [9, 9]);
+    const otherId = packet(5, [9, 9], { id: 2 });
+    const otherSeq = packet(6, [9, 9], { seq: 1001 });
+    const late = packet(500, [9, 9]);
+    assert.deepEqual(duplicates([a, otherId, otherSeq, late]), [false, false, false, false]);
+    assert.deepEqual(duplicates([packet(0, [9, 9]), packet(500, [9, 9])], { duplicateWindowSec: 0.001 }), [
+      false,
+      true,
+    ]);
+  });
+
+  it("compares headers alone when there are no captured bytes (tcpdump text)", () => {
+    const a = packet(0, [1]);
+    const b = packet(1, [2]);
+    assert.deepEqual(
+      duplicates([
+        { pkt: a.pkt, rec: undefined },
+        { pkt: b.pkt, rec: undefined },
+      ]),
+      [false, true],
+    );
+  });
+
+  it("keeps finding copies when the window holds thousands of packets", () => {
+    // 5000 distinct packets within 50 µs (the ring grows), then a copy of each.
+    const first = Array.from({ length: 5000 }, (_, i) =>
+      packet(i / 100, [i & 255, i >> 8], { seq: 1000 + i * 2 }),
+    );
+    const again = first.map(({ pkt, rec }) => ({ pkt: { ...pkt, frame: pkt.frame + 10000 }, rec }));
+    const result = duplicates([...first, ...again]);
+    assert.equal(result.slice(0, 5000).filter(Boolean).length, 0);
+    assert.equal(result.slice(5000).filter(Boolean).length, 5000);
+  });
+
+  it("counts them in the capture facts", () => {
+    const b = new CaptureFactsBuilder();
+    const a = packet(0, [1, 2]);
+    b.packet(a.pkt, a.rec);
+    b.packet(a.pkt, a.rec);
+    assert.equal(b.result().duplicates, 1);
+    assert.equal(b.result().packets, 2);
+  });
+});
