@@ -4,9 +4,9 @@ import { parseTarget, runProbes, unescapeProbeText } from "../../io/probe.js";
 import { renderHuman } from "../../report/human.js";
 import { reportObject } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
-import { allRules, diagnose } from "../../rules/engine.js";
-import { type ProbeSeries, probeRules, probeSeries } from "../../rules/probe/index.js";
-import type { ProbeAttempt, Rule } from "../../rules/types.js";
+import { diagnose } from "../../rules/engine.js";
+import { type ProbeSeries, probeSeries } from "../../rules/probe/index.js";
+import type { ProbeAttempt } from "../../rules/types.js";
 import { UserError } from "../errors.js";
 import { type Colors, colors, useColor } from "../output.js";
 
@@ -33,11 +33,6 @@ function numberOption(
     throw new UserError(`--${name} ${value}: expected a number from ${min} to ${max}`);
   }
   return n;
-}
-
-/** Every registered rule plus the probe rules, once each (the engine may already include them). */
-export function rulesWithProbes(): Rule[] {
-  return [...allRules, ...probeRules.filter((r) => !allRules.includes(r))];
 }
 
 function seconds(x: number): string {
@@ -186,7 +181,7 @@ export default async function probe(
 
   const probes = run.attempts;
   const series = probeSeries(probes);
-  const findings = diagnose({ connections: [], probes }, { rules: rulesWithProbes() });
+  const findings = diagnose({ connections: [], probes });
   const report = buildReport({
     inputs: targets.map((t) => ({ path: t.input, format: "probe", warnings: [] })),
     findings,

@@ -11,6 +11,7 @@
 // connections (RST, or FIN both ways) and idle ones are retired to a compact record that keeps
 // only what numbering needs (stream number, sequence bases, window scales), and the number of live
 // connections is capped.
+import { endpoint as endpointLabel } from "../endpoint.js";
 import type { DecodedPacket } from "../types.js";
 import { FLAG_NAMES, flagLetters } from "./flags.js";
 import type { AnalysisFlag, PacketAnalysis } from "./types.js";
@@ -937,10 +938,6 @@ function ipv4Number(ip: string): number {
 }
 
 /** "ip:port", IPv6 addresses in brackets. */
-function endpointLabel(ip: string, port: number): string {
-  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
 function flagList(bits: number): AnalysisFlag[] {
   const out: AnalysisFlag[] = [];
   for (let i = 0; i < FLAG_NAMES.length; i++) if ((bits & (1 << i)) !== 0) out.push(FLAG_NAMES[i]);

@@ -11,6 +11,7 @@
 //   lost before the capture point and retransmitted), holes never filled although the peer ACKed
 //   them (capture loss), Linux zero-window probes told apart from keepalives.
 
+import { endpoint } from "../endpoint.js";
 import type { DecodedPacket, IcmpError } from "../types.js";
 import { TcpFlag } from "../types.js";
 import type {
@@ -495,9 +496,7 @@ class Conn {
 }
 
 /** "ip:port", IPv6 in brackets (the notation of PacketAnalysis.src). */
-export function endpoint(ip: string, port: number): string {
-  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
+export { endpoint };
 
 /** Direction-independent key of a 4-tuple. */
 function flowKey(ipA: string, portA: number, ipB: string, portB: number): string {

@@ -1,5 +1,6 @@
 // Host evidence as bar charts: sockets by state, TIME-WAIT per destination against the ephemeral
 // port range, CLOSE-WAIT per owning process, and counter rates.
+import { endpoint } from "../../core/endpoint.js";
 import type { HostSnapshot, SocketEntry } from "../../host/types.js";
 import { type Bar, barChart } from "./svg.js";
 
@@ -63,10 +64,6 @@ const STATE_CLASS: Record<string, string> = {
   "FIN-WAIT-2": "warn",
   "SYN-SENT": "warn",
 };
-
-function endpoint(ip: string, port: number): string {
-  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
 
 export function portRange(host: HostSnapshot): { lo: number; hi: number; fromSysctl: boolean } {
   const raw = host.sysctls?.["net.ipv4.ip_local_port_range"];

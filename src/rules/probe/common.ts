@@ -1,5 +1,6 @@
 // Shared pieces of the probe rules: attempts grouped into series (one target, address and port),
 // connect-time percentiles, the kernel's SYN retransmission schedule, and number formatting.
+import { endpoint as endpointOf } from "../../core/endpoint.js";
 import type { Facts, Finding, ProbeAttempt } from "../types.js";
 
 export type Outcome = ProbeAttempt["outcome"];
@@ -34,9 +35,7 @@ function connectFailed(p: ProbeAttempt): boolean {
 }
 
 /** "ip:port", IPv6 in brackets. */
-export function endpointOf(address: string, port: number): string {
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
-}
+export { endpointOf };
 
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: number[], q: number): number {
