@@ -13,12 +13,8 @@ import { CaptureAnalysis } from "../core/pipeline.js";
 import { withStream } from "../core/tcp/connections.js";
 import type { ConnectionSummary, PacketAnalysis } from "../core/tcp/types.js";
 import type { DecodedPacket } from "../core/types.js";
-import { mergeSnapshots } from "../host/merge.js";
 import type { HostSnapshot } from "../host/types.js";
 import type { CaptureFacts } from "../rules/types.js";
-import { parseHostText, splitTranscript, withStateCounts } from "../text/detect.js";
-import { looksLikeTcpdump, parseTcpdump } from "../text/tcpdump.js";
-import { loadBundle } from "./bundle.js";
 import { openInput } from "./capture-source.js";
 
 export interface InputInfo {
@@ -27,6 +23,11 @@ export interface InputInfo {
   packets?: number;
   warnings: string[];
 }
+
+// The text and host parsers (twenty modules) load only when an input needs them: a capture,
+// the common case, starts that much sooner.
+const textParsers = () => import("../text/detect.js");
+const tcpdumpParser = () => import("../text/tcpdump.js");
 
 export interface Evidence {
   inputs: InputInfo[];
@@ -238,6 +239,7 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
         throw new UserError(`${path}: ${fsErrorWords(err)}`);
       }
       if (st.isDirectory()) {
+        const { loadBundle } = await import("./bundle.js");
         const bundle = await loadBundle(path);
         // A directory with nothing to diagnose must not read as a healthy host.
         if (!bundle.files.some((f) => !NOT_HOST_EVIDENCE.has(f.kind))) {
@@ -278,6 +280,8 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
       );
     }
     const text = await readAllText(chunks, name);
+    const { parseHostText, splitTranscript } = await textParsers();
+    const { looksLikeTcpdump, parseTcpdump } = await tcpdumpParser();
     // A pasted transcript: the tcpdump sections are a capture, the other outputs host evidence.
     const trace = looksLikeTcpdump(text);
     const transcript = trace ? splitTranscript(text) : undefined;
@@ -317,7 +321,14 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
   }
 
   // mergeSnapshots does not know socket counts (stateCounts): they are carried over beside it
-  const host = hostParts.length ? withStateCounts(mergeSnapshots(hostParts), hostParts) : undefined;
+  let host: HostSnapshot | undefined;
+  if (hostParts.length) {
+    const [{ withStateCounts }, { mergeSnapshots }] = await Promise.all([
+      textParsers(),
+      import("../host/merge.js"),
+    ]);
+    host = withStateCounts(mergeSnapshots(hostParts), hostParts);
+  }
   return { inputs, connections, capture, host };
 }
 
@@ -380,6 +391,7 @@ export async function streamPackets(
   }
   if (looksBinary(head)) throw new UserError(`${name}: binary data that is neither pcap nor pcapng`);
   const text = await readAllText(chunks, name);
+  const { looksLikeTcpdump, parseTcpdump } = await tcpdumpParser();
   if (!looksLikeTcpdump(text))
     throw new UserError(`${name}: not a capture (expected pcap, pcapng or tcpdump text)`);
   const parsed = parseTcpdump(text, { path: name });

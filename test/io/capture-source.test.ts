@@ -72,6 +72,37 @@ describe("openInput", () => {
     assert.ok((await collect(input.chunks)).equals(small));
   });
 
+  it("reads a file of several read chunks, not a multiple of the chunk size, byte for byte", async () => {
+    // Positioned reads run two at a time: their order and the short last one must not show.
+    const path = join(tmp, "big.bin");
+    const big = Buffer.alloc(3 * 1024 * 1024 + 12345);
+    for (let i = 0; i + 4 <= big.length; i += 4) big.writeUInt32LE(i, i);
+    writeFileSync(path, big);
+    assert.ok((await collect((await openInput(path)).chunks)).equals(big));
+  });
+
+  it("goes on from the end of a file that grows while it is read, skipping nothing", async () => {
+    const path = join(tmp, "growing.bin");
+    const first = Buffer.alloc(1024 * 1024 + 777, 1);
+    const more = Buffer.alloc(2 * 1024 * 1024 + 5, 2);
+    writeFileSync(path, first);
+    const input = await openInput(path);
+    const parts: Uint8Array[] = [];
+    let appended = false;
+    for await (const c of input.chunks) {
+      parts.push(c);
+      // The reads past the first end were issued (and came back short or empty) before this.
+      if (!appended) {
+        appended = true;
+        await new Promise((r) => setTimeout(r, 20));
+        writeFileSync(path, more, { flag: "a" });
+      }
+    }
+    const got = Buffer.concat(parts);
+    assert.equal(got.length, first.length + more.length);
+    assert.ok(got.equals(Buffer.concat([first, more])));
+  });
+
   it("decompresses gzip detected from content", async () => {
     const input = await openInput(gzPath);
     assert.equal(input.gzip, true);

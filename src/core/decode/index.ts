@@ -68,6 +68,12 @@ export function decodePacket(rec: PacketRecord): DecodedPacket {
     linkType: rec.linkType,
     capLen: rec.capLen,
     origLen: rec.origLen,
+    // Declared up front (undefined until a layer fills them): one object shape for every packet.
+    ip: undefined,
+    tcp: undefined,
+    icmp: undefined,
+    error: undefined,
+    truncated: undefined,
   };
   const link = rec.linkType >= 0 && rec.linkType < 512 ? linkByType[rec.linkType] : undefined;
   if (link === undefined) {

@@ -528,12 +528,14 @@ export class TcpAnalyzer {
       len: seglen,
       win,
       analysis: bits === 0 ? NO_FLAGS : flagList(bits),
+      // Always present (undefined when not applicable): one object shape for every row keeps the
+      // consumers' property loads monomorphic.
+      dupAckNum: (bits & A_DUPLICATE_ACK) !== 0 ? st.dupAcks[fwd] : undefined,
+      // Negative when the capture's clock ran backwards, as tshark prints it.
+      ackRtt: Number.isNaN(sentAt) ? undefined : (now - sentAt) / 1e9,
+      iRtt: st.iRtt[slot] > 0 ? st.iRtt[slot] / 1e9 : undefined,
       fromClient: fromA === conv.aIsClient,
     };
-    if ((bits & A_DUPLICATE_ACK) !== 0) out.dupAckNum = st.dupAcks[fwd];
-    // Negative when the capture's clock ran backwards, as tshark prints it.
-    if (!Number.isNaN(sentAt)) out.ackRtt = (now - sentAt) / 1e9;
-    if (st.iRtt[slot] > 0) out.iRtt = st.iRtt[slot] / 1e9;
     return out;
   }
 

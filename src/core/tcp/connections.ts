@@ -454,6 +454,8 @@ class Conn {
   rstWithDataInFlight?: boolean;
   idleBeforeRst?: number;
   idleGaps: Span[] = [];
+  /** A gap must exceed this to enter idleGaps (0 until the list is full): one compare per packet. */
+  idleGapFloor = 0;
   thinkTimes: ThinkTime[] = [];
   request?: { at: number; frame: number; ackAt?: number; clientHigh: number };
   zeroSpans: (Span & { side: "client" | "server" })[] = [];
@@ -865,9 +867,10 @@ export class ConnectionTracker {
     // Idle gaps (no packet either way) before this one.
     if (conn.lastFrame !== pkt.frame || conn.lastAt !== time) {
       const gap = time - conn.lastAt;
-      const gaps = conn.idleGaps;
-      if (gap > 0 && (gaps.length < TOP || gap > gaps[gaps.length - 1].end - gaps[gaps.length - 1].start)) {
+      if (gap > conn.idleGapFloor) {
+        const gaps = conn.idleGaps;
         insertTop(gaps, { start: conn.lastAt, end: time, frame: conn.lastFrame }, spanLength);
+        if (gaps.length >= TOP) conn.idleGapFloor = spanLength(gaps[gaps.length - 1]);
       }
     }
     const idleBefore = time - conn.lastAt;
@@ -1009,7 +1012,7 @@ export class ConnectionTracker {
         f.keepAlives++;
         me.pendingProbes++;
       }
-    } else if (labels.includes("zero_window_probe")) {
+    } else if (labels.length !== 0 && labels.includes("zero_window_probe")) {
       f.zeroWindowProbes++;
     }
 
