@@ -122,6 +122,12 @@ export interface IpHeader {
   fragment?: { offset: number; more: boolean };
   /** IPv4 header had options. */
   hasOptions?: boolean;
+  /**
+   * IPv4 source and destination as unsigned 32-bit numbers, from binary captures: connection
+   * tables key on them without parsing the text. Absent for IPv6 and for tcpdump text input.
+   */
+  srcV4?: number;
+  dstV4?: number;
 }
 
 /** An ICMP/ICMPv6 error that quotes the start of the offending IP packet. */

@@ -1,8 +1,8 @@
 // IPv4 header: addresses, lengths, fragmentation, options.
 
 import type { DecodedPacket, IpHeader } from "../types.js";
-import { ipv4At } from "./address.js";
-import { u16 } from "./bytes.js";
+import { ipv4Text } from "./address.js";
+import { u16, u32 } from "./bytes.js";
 import { type LayerCursor, malformed, NONE, truncatedAt } from "./layer.js";
 
 const MIN_HEADER = 20;
@@ -31,10 +31,12 @@ export function decodeIpv4(data: Uint8Array, cur: LayerCursor, out: DecodedPacke
   const fragOffset = (flagsFrag & 0x1fff) * 8;
   const more = (flagsFrag & 0x2000) !== 0;
   const protocol = data[start + 9];
+  const srcV4 = u32(data, start + 12);
+  const dstV4 = u32(data, start + 16);
   const ip: IpHeader = {
     version: 4,
-    src: ipv4At(data, start + 12),
-    dst: ipv4At(data, start + 16),
+    src: ipv4Text(srcV4),
+    dst: ipv4Text(dstV4),
     ttl: data[start + 8],
     protocol,
     headerLen,
@@ -42,6 +44,8 @@ export function decodeIpv4(data: Uint8Array, cur: LayerCursor, out: DecodedPacke
     id: u16(data, start + 4),
     dontFragment: (flagsFrag & 0x4000) !== 0,
     hasOptions: headerLen > MIN_HEADER,
+    srcV4,
+    dstV4,
   };
   if (more || fragOffset > 0) ip.fragment = { offset: fragOffset, more };
   out.ip = ip;

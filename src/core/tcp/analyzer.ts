@@ -192,8 +192,11 @@ function grown<T extends { set(a: T): void }>(from: T, into: T): T {
 
 /** A live connection (one tcp.stream): its identity and the parts that are not plain numbers. */
 class Conversation {
-  /** Table key (both endpoints, canonical order). */
+  /** Text table key (both endpoints, canonical order); "" for IPv4, which V4Table indexes. */
   readonly key: string;
+  /** IPv4 addresses of A and B as unsigned numbers (-1 unless the connection is IPv4). */
+  aV4 = -1;
+  bV4 = -1;
   readonly stream: number;
   /** Endpoint A sent the first packet seen (or, for a revived connection, as it was then). */
   readonly aIp: string;
@@ -297,9 +300,8 @@ class RetiredStore {
     return i;
   }
 
-  /** A connection rebuilt from record `i` (not yet live). */
-  conversation(i: number, key: string): Conversation {
-    const [ip1, port1, ip2, port2] = keyEndpoints(key);
+  /** A connection rebuilt from record `i` (not yet live), given its endpoints in key order. */
+  conversation(i: number, key: string, ip1: string, port1: number, ip2: string, port2: number): Conversation {
     const aFirst = (this.flags[i] & 8) !== 0;
     return new Conversation(
       key,
@@ -338,6 +340,66 @@ class RetiredStore {
   }
 }
 
+/**
+ * The IPv4 connections ever seen, by both addresses and ports in canonical order: open addressing
+ * over typed arrays, 16 bytes a slot. A million connections (a SYN flood) cost a few tens of
+ * megabytes outside the JS heap instead of a string key and a Map entry each.
+ */
+class V4Table {
+  private mask = 4095;
+  private used = 0;
+  private x = new Uint32Array(4096);
+  private y = new Uint32Array(4096);
+  private ports = new Uint32Array(4096);
+  /** 0: empty; > 0: retired record + 1; < 0: live, -(LiveState slot + 1). */
+  private value = new Int32Array(4096);
+
+  get(x: number, y: number, ports: number): number {
+    return this.value[this.find(x, y, ports)];
+  }
+
+  set(x: number, y: number, ports: number, value: number): void {
+    const i = this.find(x, y, ports);
+    if (this.value[i] === 0) {
+      this.x[i] = x;
+      this.y[i] = y;
+      this.ports[i] = ports;
+      this.value[i] = value;
+      if (++this.used * 2 > this.mask) this.grow();
+      return;
+    }
+    this.value[i] = value;
+  }
+
+  /** The slot holding the key, or the empty slot where it belongs. */
+  private find(x: number, y: number, ports: number): number {
+    let h = Math.imul(x ^ Math.imul(y, 0x9e3779b1) ^ Math.imul(ports, 0x85ebca6b), 0xc2b2ae35);
+    h ^= h >>> 15;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      if (this.value[i] === 0 || (this.x[i] === x && this.y[i] === y && this.ports[i] === ports)) return i;
+    }
+  }
+
+  private grow(): void {
+    const { x, y, ports, value } = this;
+    const size = (this.mask + 1) * 2;
+    this.mask = size - 1;
+    this.x = new Uint32Array(size);
+    this.y = new Uint32Array(size);
+    this.ports = new Uint32Array(size);
+    this.value = new Int32Array(size);
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === 0) continue;
+      const j = this.find(x[i], y[i], ports[i]);
+      this.x[j] = x[i];
+      this.y[j] = y[i];
+      this.ports[j] = ports[i];
+      this.value[j] = value[i];
+    }
+  }
+}
+
 export interface TcpAnalyzerOptions {
   /** Retire a connection after this many seconds without a packet (capture time). Default 600. */
   idleTimeoutSec?: number;
@@ -361,8 +423,12 @@ export class TcpAnalyzer {
   private readonly maxSegments: number;
   private readonly maxLive: number;
 
-  /** Every connection seen, live (object) or retired (index into `retired`), by key. */
+  /** Every non-IPv4 connection seen, live (object) or retired (index into `retired`), by key. */
   private readonly table = new Map<string, Conversation | number>();
+  /** Every IPv4 connection seen (see V4Table for its values). */
+  private readonly v4 = new V4Table();
+  /** Live connections by LiveState slot (what a live V4Table value points to). */
+  private readonly bySlot: (Conversation | undefined)[] = [];
   private readonly retired = new RetiredStore();
   private readonly state = new LiveState(1024);
   private readonly live: Conversation[] = [];
@@ -441,7 +507,17 @@ export class TcpAnalyzer {
     const seglen = tcp.payloadLen;
     const st = this.state;
 
-    let conv = this.lookup(src, sport, dst, dport, flags, now);
+    const ip = pkt.ip!;
+    let conv = this.lookup(
+      src,
+      sport,
+      dst,
+      dport,
+      flags,
+      now,
+      ip.srcV4 ?? (ip.version === 4 ? ipv4Number(src) : -1),
+      ip.dstV4 ?? (ip.version === 4 ? ipv4Number(dst) : -1),
+    );
     // A self-connection (same address and port both ways) is always "from A".
     let fromA = sport === conv.aPort && src === conv.aIp;
     let fwd = 2 * conv.slot + (fromA ? 0 : 1);
@@ -575,7 +651,16 @@ export class TcpAnalyzer {
     const src = inner.src;
     const sport = inner.srcPort!;
     // tshark does not analyse the quoted header but does find (or start) its connection.
-    const conv = this.lookup(src, sport, inner.dst, inner.dstPort!, 0, now);
+    const conv = this.lookup(
+      src,
+      sport,
+      inner.dst,
+      inner.dstPort!,
+      0,
+      now,
+      ipv4Number(src),
+      ipv4Number(inner.dst),
+    );
     const fromA = sport === conv.aPort && src === conv.aIp;
     return {
       frame: pkt.frame,
@@ -601,27 +686,87 @@ export class TcpAnalyzer {
     dport: number,
     flags: number,
     now: number,
+    srcV4: number,
+    dstV4: number,
   ): Conversation {
     const cacheSlot = (sport ^ dport) & (CACHE_SIZE - 1);
     const cached = this.cache[cacheSlot];
     if (cached !== undefined && cached.slot >= 0 && cached.matches(src, sport, dst, dport)) return cached;
+    const conv =
+      srcV4 >= 0 && dstV4 >= 0
+        ? this.lookupV4(src, sport, dst, dport, flags, now, srcV4, dstV4)
+        : this.lookupText(src, sport, dst, dport, flags, now);
+    this.cache[cacheSlot] = conv;
+    return conv;
+  }
+
+  private lookupV4(
+    src: string,
+    sport: number,
+    dst: string,
+    dport: number,
+    flags: number,
+    now: number,
+    srcV4: number,
+    dstV4: number,
+  ): Conversation {
+    const srcFirst = srcV4 < dstV4 || (srcV4 === dstV4 && sport <= dport);
+    const found = srcFirst
+      ? this.v4.get(srcV4, dstV4, ((sport << 16) | dport) >>> 0)
+      : this.v4.get(dstV4, srcV4, ((dport << 16) | sport) >>> 0);
+    if (found < 0) return this.bySlot[-found - 1]!;
+    let conv: Conversation;
+    if (found === 0) {
+      // The client sent the SYN; a SYN-ACK seen first was sent by the server.
+      const aIsClient = (flags & (SYN | ACK)) !== (SYN | ACK);
+      conv = new Conversation("", this.nextStream++, src, sport, dst, dport, aIsClient, srcFirst);
+    } else {
+      conv = srcFirst
+        ? this.retired.conversation(found - 1, "", src, sport, dst, dport)
+        : this.retired.conversation(found - 1, "", dst, dport, src, sport);
+    }
+    const aIsSrc = conv.aPort === sport && conv.aIp === src;
+    conv.aV4 = aIsSrc ? srcV4 : dstV4;
+    conv.bV4 = aIsSrc ? dstV4 : srcV4;
+    this.admit(conv, now);
+    if (found > 0) this.retired.restore(found - 1, conv, this.state);
+    return conv;
+  }
+
+  private lookupText(
+    src: string,
+    sport: number,
+    dst: string,
+    dport: number,
+    flags: number,
+    now: number,
+  ): Conversation {
     const key = connectionKey(src, sport, dst, dport);
     const found = this.table.get(key);
+    if (found !== undefined && typeof found !== "number") return found;
     let conv: Conversation;
     if (found === undefined) {
-      // The client sent the SYN; a SYN-ACK seen first was sent by the server.
       const aIsClient = (flags & (SYN | ACK)) !== (SYN | ACK);
       conv = new Conversation(key, this.nextStream++, src, sport, dst, dport, aIsClient, keySrcFirst);
       this.admit(conv, now);
-    } else if (typeof found === "number") {
-      conv = this.retired.conversation(found, key);
+    } else {
+      const [ip1, port1, ip2, port2] = keyEndpoints(key);
+      conv = this.retired.conversation(found, key, ip1, port1, ip2, port2);
       this.admit(conv, now);
       this.retired.restore(found, conv, this.state);
-    } else {
-      conv = found;
     }
-    this.cache[cacheSlot] = conv;
     return conv;
+  }
+
+  /** Points the table entry of `conv` at `value` (a live slot or a retired record). */
+  private index(conv: Conversation, value: Conversation | number): void {
+    if (conv.aV4 < 0) {
+      this.table.set(conv.key, value);
+      return;
+    }
+    const v = typeof value === "number" ? value + 1 : -(value.slot + 1);
+    if (conv.aFirstInKey) this.v4.set(conv.aV4, conv.bV4, ((conv.aPort << 16) | conv.bPort) >>> 0, v);
+    else this.v4.set(conv.bV4, conv.aV4, ((conv.bPort << 16) | conv.aPort) >>> 0, v);
   }
 
   /** A new connection on the ports of `old` (port reuse): it takes over the key; `old` is dropped. */
@@ -638,6 +783,10 @@ export class TcpAnalyzer {
     const sameA = sport === old.aPort && src === old.aIp;
     const aFirst = sameA ? old.aFirstInKey : !old.aFirstInKey;
     const conv = new Conversation(old.key, this.nextStream++, src, sport, dst, dport, true, aFirst);
+    if (old.aV4 >= 0) {
+      conv.aV4 = sameA ? old.aV4 : old.bV4;
+      conv.bV4 = sameA ? old.bV4 : old.aV4;
+    }
     this.admit(conv, now);
     this.cache[(sport ^ dport) & (CACHE_SIZE - 1)] = conv;
     return conv;
@@ -649,7 +798,8 @@ export class TcpAnalyzer {
     this.state.lastSeen[conv.slot] = now;
     conv.liveIndex = this.live.length;
     this.live.push(conv);
-    this.table.set(conv.key, conv);
+    this.bySlot[conv.slot] = conv;
+    this.index(conv, conv);
   }
 
   /** Removes a connection from the live list and frees its slot (the table entry is the caller's). */
@@ -661,6 +811,7 @@ export class TcpAnalyzer {
       last.liveIndex = conv.liveIndex;
     }
     conv.liveIndex = -1;
+    this.bySlot[conv.slot] = undefined;
     this.state.release(conv.slot);
     conv.slot = -1;
     conv.segmentsOfA = null;
@@ -671,7 +822,7 @@ export class TcpAnalyzer {
   private retire(conv: Conversation): void {
     const id = this.retired.add(conv, this.state);
     this.unlink(conv);
-    this.table.set(conv.key, id);
+    this.index(conv, id);
   }
 
   /** Retires closed connections past the linger time and any connection idle past the timeout. */
@@ -865,52 +1016,17 @@ function sequenceFlags(
 /** Set by connectionKey: the packet's source endpoint comes first in the key it returned. */
 let keySrcFirst = true;
 
-/** First character of a binary IPv4 key (text keys never start with it). */
-const V4_KEY = "\u0001";
-
 /**
- * One key for both directions, the endpoints in a fixed order. The table keeps one per connection
- * ever seen, so it is kept small and flat: IPv4 endpoints as 13 characters (a marker, then address
- * bytes and port bytes), anything else as text ("ip port ip port", built with join so no rope of
- * pieces stays alive behind it).
+ * One key for both directions of a non-IPv4 connection, the endpoints in a fixed order, as text
+ * ("ip port ip port", built with join so no rope of pieces stays alive behind it).
  */
 function connectionKey(src: string, sport: number, dst: string, dport: number): string {
-  const s = ipv4Number(src);
-  const d = s < 0 ? -1 : ipv4Number(dst);
-  if (d < 0) {
-    keySrcFirst = src < dst || (src === dst && sport <= dport);
-    return keySrcFirst ? [src, sport, dst, dport].join(" ") : [dst, dport, src, sport].join(" ");
-  }
-  keySrcFirst = s < d || (s === d && sport <= dport);
-  const [x, xp, y, yp] = keySrcFirst ? [s, sport, d, dport] : [d, dport, s, sport];
-  return String.fromCharCode(
-    1,
-    x >>> 24,
-    (x >>> 16) & 255,
-    (x >>> 8) & 255,
-    x & 255,
-    xp >>> 8,
-    xp & 255,
-    y >>> 24,
-    (y >>> 16) & 255,
-    (y >>> 8) & 255,
-    y & 255,
-    yp >>> 8,
-    yp & 255,
-  );
+  keySrcFirst = src < dst || (src === dst && sport <= dport);
+  return keySrcFirst ? [src, sport, dst, dport].join(" ") : [dst, dport, src, sport].join(" ");
 }
 
 /** The endpoints of a key: [ip, port, ip, port] in key order. */
 function keyEndpoints(key: string): [string, number, string, number] {
-  if (key.startsWith(V4_KEY)) {
-    const c = (i: number) => key.charCodeAt(i);
-    return [
-      `${c(1)}.${c(2)}.${c(3)}.${c(4)}`,
-      (c(5) << 8) | c(6),
-      `${c(7)}.${c(8)}.${c(9)}.${c(10)}`,
-      (c(11) << 8) | c(12),
-    ];
-  }
   const [ip1, port1, ip2, port2] = key.split(" ");
   return [ip1, Number(port1), ip2, Number(port2)];
 }

@@ -90,6 +90,53 @@ describe("TcpAnalyzer at scale", () => {
     assert.equal(analyzer.activeStreams, 0);
   });
 
+  it("finds retired IPv4 connections again, keyed by number or by text alike", () => {
+    // More connections than the first size of the IPv4 table, all retired by the idle timeout,
+    // then each seen again (same stream), then a port reused with a new ISN (a new stream).
+    const n = 6000;
+    const run = (numeric: boolean) => {
+      const analyzer = new TcpAnalyzer({ idleTimeoutSec: 1, closedLingerSec: 1 });
+      const out: string[] = [];
+      const push = (p: DecodedPacket) => {
+        if (numeric) {
+          const v4 = (ip: string) => ip.split(".").reduce((a, b) => a * 256 + Number(b), 0);
+          p.ip!.srcV4 = v4(p.ip!.src);
+          p.ip!.dstV4 = v4(p.ip!.dst);
+        }
+        const pa = analyzer.push(p)!;
+        out.push(`${pa.stream} ${pa.src} ${pa.seq} ${pa.ack} ${pa.analysis.join(",")}`);
+      };
+      const client = (i: number) => `10.${(i >> 8) & 255}.${i & 255}.7`;
+      let frame = 0;
+      for (let i = 0; i < n; i++)
+        push(tcpPacket(++frame, i * 1000, client(i), "10.77.0.2", 40000 + (i % 7), 8080, 1000 + i, 0, 2, 0));
+      // Ten seconds later every connection is idle past the timeout: the next packets revive them.
+      for (let i = 0; i < n; i++)
+        push(
+          tcpPacket(
+            ++frame,
+            10e9 + i * 1000,
+            "10.77.0.2",
+            client(i),
+            8080,
+            40000 + (i % 7),
+            5,
+            1001 + i,
+            0x12,
+            0,
+          ),
+        );
+      push(tcpPacket(++frame, 11e9, client(0), "10.77.0.2", 40000, 8080, 999_999, 0, 2, 0));
+      analyzer.finish();
+      return out;
+    };
+    const byNumber = run(true);
+    assert.deepEqual(byNumber, run(false));
+    for (let i = 0; i < n; i++)
+      assert.equal(byNumber[n + i].split(" ")[0], String(i), `stream of reply ${i}`);
+    assert.equal(byNumber[2 * n], `${n} 10.0.0.7:40000 0 0 reused_ports`);
+  });
+
   it("analyses a bulk transfer quickly", (t) => {
     const n = 300_000;
     const packets: DecodedPacket[] = [];
