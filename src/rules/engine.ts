@@ -171,10 +171,12 @@ function demoteExplained(ranked: Finding[]): Finding[] {
     if (root.severity === "info" || !root.streams?.length) continue;
     const explains = catalogue[root.id]?.explains;
     if (!explains?.length) continue;
-    const covered = new Set(root.streams);
+    let covered: StreamSet | undefined;
     for (const f of ranked) {
       if (f === root || f.severity === "info" || !explains.includes(f.id) || !f.streams?.length) continue;
-      if (!f.streams.every((s) => covered.has(s))) continue;
+      covered ??= new StreamSet(root.streams);
+      const inRoot = covered;
+      if (!f.streams.every((s) => inRoot.has(s))) continue;
       f.severity = "info";
       f.evidence = { ...f.evidence, explainedBy: root.id };
       f.summary = `${f.summary} This is a consequence of ${root.id} on the same connection${f.streams.length > 1 ? "s" : ""}.`;
@@ -182,6 +184,34 @@ function demoteExplained(ranked: Finding[]): Finding[] {
     }
   }
   return ranked;
+}
+
+/**
+ * Membership in a finding's streams without a Set of them: a flood's finding cites a million.
+ * Findings list their streams increasing (makeFinding, mergeFindings), so they are searched in
+ * place; a list in another order is searched in a sorted copy.
+ */
+class StreamSet {
+  readonly #sorted: ArrayLike<number>;
+
+  constructor(streams: number[]) {
+    let ordered = true;
+    for (let i = 1; i < streams.length && ordered; i++) ordered = streams[i] >= streams[i - 1];
+    this.#sorted = ordered ? streams : Float64Array.from(streams).sort();
+  }
+
+  has(stream: number): boolean {
+    const xs = this.#sorted;
+    let lo = 0;
+    let hi = xs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (xs[mid] < stream) lo = mid + 1;
+      else if (xs[mid] > stream) hi = mid - 1;
+      else return true;
+    }
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------------------- evidence quality

@@ -4,7 +4,8 @@
 // once (connect-timeout, intermittent-connect-failure or listen-overflow), never three times.
 import type { ConnectionSummary } from "../../core/tcp/types.js";
 import type { Facts } from "../types.js";
-import { captureEnd, captureSideOf, groupBy } from "./common.js";
+import { type AddressSet, AddressTally } from "./addresses.js";
+import { captureEnd, type SideVotes, sideOfVotes } from "./common.js";
 
 export interface AttemptThresholds {
   /**
@@ -28,8 +29,8 @@ export interface ServiceAttempts {
   server: string;
   serverIp: string;
   serverPort: number;
-  /** Every connection to the service whose SYN was seen. */
-  attempts: ConnectionSummary[];
+  /** Connections to the service whose SYN was seen. */
+  attemptCount: number;
   refused: ConnectionSummary[];
   /** Unanswered attempts the client gave up on or kept retrying. */
   failed: ConnectionSummary[];
@@ -46,26 +47,142 @@ export interface ServiceAttempts {
   side: "client" | "server" | "middle" | undefined;
 }
 
+/** The connections of one service (server ip:port) whose SYN was seen, as several rules read them. */
+export interface ServiceGroup {
+  server: string;
+  serverIp: string;
+  serverPort: number;
+  /** In capture order. References into facts.connections, nothing copied. */
+  attempts: ConnectionSummary[];
+  /** Where the captures of every connection to the service (SYN seen or not) were taken. */
+  side: "client" | "server" | "middle" | undefined;
+}
+
+/** What is worked out once per facts and shared by every rule reading the attempts. */
+interface Census {
+  connections: ConnectionSummary[];
+  count: number;
+  capture: Facts["capture"];
+  groups: ServiceGroup[];
+  /** Client addresses seen on two connections or more (made when first needed). */
+  repeatedClients?: AddressSet;
+  /** serviceAttempts results by threshold values. */
+  byThresholds: Map<string, ServiceAttempts[]>;
+}
+
+// Rules run one after another on the same facts; seven of them read the attempts (six through
+// serviceAttempts, syn-flood through serviceGroups). Worked out once, let go of with the facts.
+const censuses = new WeakMap<Facts, Census>();
+
+function censusOf(facts: Facts): Census {
+  const known = censuses.get(facts);
+  if (
+    known &&
+    known.connections === facts.connections &&
+    known.count === facts.connections.length &&
+    known.capture === facts.capture
+  )
+    return known;
+  const census: Census = {
+    connections: facts.connections,
+    count: facts.connections.length,
+    capture: facts.capture,
+    groups: groupServices(facts.connections),
+    byThresholds: new Map(),
+  };
+  censuses.set(facts, census);
+  return census;
+}
+
+/**
+ * Per service, the attempts (SYN seen) in order, and the capture-side votes of all its connections.
+ * Services come in the order of their first attempt. The lists are made at their final size (a
+ * list of a million grown by pushing leaves twice that in garbage).
+ */
+function groupServices(connections: ConnectionSummary[]): ServiceGroup[] {
+  const byServer = new Map<string, { group: number; votes: SideVotes }>();
+  const groups: ServiceGroup[] = [];
+  const votesOf: SideVotes[] = [];
+  const sizes: number[] = [];
+  // The group of each connection (-1: no SYN seen).
+  const groupOf = new Int32Array(connections.length);
+  for (let i = 0; i < connections.length; i++) {
+    const c = connections[i];
+    const server = c.server;
+    let entry = byServer.get(server);
+    if (!entry) {
+      entry = { group: -1, votes: {} };
+      byServer.set(server, entry);
+    }
+    const side = c.captureSide;
+    if (side) entry.votes[side] = (entry.votes[side] ?? 0) + 1;
+    if (!c.handshake.synSeen) {
+      groupOf[i] = -1;
+      continue;
+    }
+    if (entry.group < 0) {
+      entry.group = groups.length;
+      groups.push({ server, serverIp: c.serverIp, serverPort: c.serverPort, attempts: [], side: undefined });
+      votesOf.push(entry.votes);
+      sizes.push(0);
+    }
+    groupOf[i] = entry.group;
+    sizes[entry.group]++;
+  }
+  const filled = new Array<number>(groups.length).fill(0);
+  for (let g = 0; g < groups.length; g++) {
+    groups[g].attempts = new Array<ConnectionSummary>(sizes[g]);
+    groups[g].side = sideOfVotes(votesOf[g]);
+  }
+  for (let i = 0; i < connections.length; i++) {
+    const g = groupOf[i];
+    if (g >= 0) groups[g].attempts[filled[g]++] = connections[i];
+  }
+  return groups;
+}
+
+/** Per service, the connections whose SYN was seen (worked out once per facts; read only). */
+export function serviceGroups(facts: Facts): ServiceGroup[] {
+  return censusOf(facts).groups;
+}
+
+function repeatedClients(facts: Facts, census: Census): AddressSet {
+  if (!census.repeatedClients) {
+    const tally = new AddressTally(facts.connections.length, false);
+    for (const c of facts.connections) tally.add(c.clientIp);
+    census.repeatedClients = tally.atLeast(2);
+  }
+  return census.repeatedClients;
+}
+
 function isUnreachable(c: ConnectionSummary): boolean {
   return c.icmp.some((i) => i.kind === "unreachable");
 }
 
-/** Groups the attempts per service (server ip:port). */
+/**
+ * Groups the attempts per service (server ip:port). Worked out once per facts and thresholds: the
+ * lists are shared by every rule that asks, to be read and never changed.
+ */
 export function serviceAttempts(facts: Facts, t: AttemptThresholds): ServiceAttempts[] {
+  const census = censusOf(facts);
+  const key = `${t.minSyns}/${t.minWaitSeconds}/${t.minStuckSeconds}`;
+  let out = census.byThresholds.get(key);
+  if (!out) {
+    out = classify(facts, census, t);
+    census.byThresholds.set(key, out);
+  }
+  return out;
+}
+
+function classify(facts: Facts, census: Census, t: AttemptThresholds): ServiceAttempts[] {
   const end = captureEnd(facts);
-  const seenClients = new Map<string, number>();
-  for (const c of facts.connections) seenClients.set(c.clientIp, (seenClients.get(c.clientIp) ?? 0) + 1);
   const out: ServiceAttempts[] = [];
-  const bySrv = groupBy(
-    facts.connections.filter((c) => c.handshake.synSeen),
-    (c) => c.server,
-  );
-  for (const [server, attempts] of bySrv) {
+  for (const g of census.groups) {
     const s: ServiceAttempts = {
-      server,
-      serverIp: attempts[0].serverIp,
-      serverPort: attempts[0].serverPort,
-      attempts,
+      server: g.server,
+      serverIp: g.serverIp,
+      serverPort: g.serverPort,
+      attemptCount: g.attempts.length,
       refused: [],
       failed: [],
       unreachable: [],
@@ -73,9 +190,9 @@ export function serviceAttempts(facts: Facts, t: AttemptThresholds): ServiceAtte
       retried: [],
       ackIgnored: [],
       stuck: [],
-      side: captureSideOf(facts.connections.filter((c) => c.server === server)),
+      side: g.side,
     };
-    for (const c of attempts) {
+    for (const c of g.attempts) {
       const h = c.handshake;
       if (h.refused || c.state === "REJ") {
         s.refused.push(c);
@@ -103,10 +220,17 @@ export function serviceAttempts(facts: Facts, t: AttemptThresholds): ServiceAtte
       }
       if (c.close.firstRst === "server") continue;
       const firstSyn = h.firstSynAt ?? c.start;
+      if (h.synCount >= t.minSyns) {
+        s.failed.push(c);
+        continue;
+      }
       const gaveUp = c.close.firstRst === "client" && (c.close.rstAt ?? firstSyn) - firstSyn >= 0.5;
+      // A lone SYN counts only from a client seen on other connections too (not a spoofed source).
       const waitedAlone =
-        h.synCount === 1 && end - firstSyn >= t.minWaitSeconds && (seenClients.get(c.clientIp) ?? 0) >= 2;
-      if (h.synCount >= t.minSyns || gaveUp || waitedAlone) s.failed.push(c);
+        h.synCount === 1 &&
+        end - firstSyn >= t.minWaitSeconds &&
+        repeatedClients(facts, census).has(c.clientIp);
+      if (gaveUp || waitedAlone) s.failed.push(c);
     }
     out.push(s);
   }

@@ -1,7 +1,8 @@
 // Shared pieces of the capture-side rules: the documented rule shape, threshold reading, the
 // measurements several rules need (RTT of the path, loss, data segments) and number formatting.
 import type { ConnectionSummary, DirectionFacts, PeerSilence } from "../../core/tcp/types.js";
-import type { Facts, Rule, RuleContext } from "../types.js";
+import { type FindingParts, makeFinding } from "../catalogue.js";
+import type { Facts, Finding, Rule, RuleContext } from "../types.js";
 
 /** A rule that also says what it is and which thresholds it reads (for `tcpdoctor rules`). */
 export interface DocumentedRule extends Rule {
@@ -25,11 +26,18 @@ export function otherSide(s: Side): Side {
   return s === "client" ? "server" : "client";
 }
 
-/** Seconds from the first to the last packet of the capture(s). */
+const captureEnds = new WeakMap<Facts, { connections: Facts["connections"]; count: number; end: number }>();
+
+/** Seconds from the first to the last packet of the capture(s). Several rules ask: worked out once. */
 export function captureEnd(facts: Facts): number {
-  let end = facts.capture?.duration ?? 0;
+  const known = captureEnds.get(facts);
+  if (known && known.connections === facts.connections && known.count === facts.connections.length) {
+    return Math.max(known.end, facts.capture?.duration ?? 0);
+  }
+  let end = 0;
   for (const c of facts.connections) end = Math.max(end, c.start + c.duration);
-  return end;
+  captureEnds.set(facts, { connections: facts.connections, count: facts.connections.length, end });
+  return Math.max(end, facts.capture?.duration ?? 0);
 }
 
 /** Largest value (a loop: spreading 100 000 connections into Math.max overflows the stack). */
@@ -177,19 +185,29 @@ export function silentRetransmissionTail(
   return tail;
 }
 
-/** Where the captures of these connections were taken, by majority of the per-connection guesses. */
-export function captureSideOf(conns: ConnectionSummary[]): "client" | "server" | "middle" | undefined {
-  const votes: Record<string, number> = {};
-  for (const c of conns) if (c.captureSide) votes[c.captureSide] = (votes[c.captureSide] ?? 0) + 1;
-  let best: "client" | "server" | "middle" | undefined;
+export type CaptureSide = "client" | "server" | "middle";
+
+/** Per-connection guesses of the capture side, counted (keys in the order first seen). */
+export type SideVotes = Partial<Record<CaptureSide, number>>;
+
+/** The side with most votes; on a tie, the one voted for first. */
+export function sideOfVotes(votes: SideVotes): CaptureSide | undefined {
+  let best: CaptureSide | undefined;
   let n = 0;
   for (const [k, v] of Object.entries(votes)) {
     if (v > n) {
-      best = k as "client" | "server" | "middle";
+      best = k as CaptureSide;
       n = v;
     }
   }
   return best;
+}
+
+/** Where the captures of these connections were taken, by majority of the per-connection guesses. */
+export function captureSideOf(conns: ConnectionSummary[]): CaptureSide | undefined {
+  const votes: SideVotes = {};
+  for (const c of conns) if (c.captureSide) votes[c.captureSide] = (votes[c.captureSide] ?? 0) + 1;
+  return sideOfVotes(votes);
 }
 
 /** Placeholder values for catalogue texts from one connection. */
@@ -205,6 +223,27 @@ export function varsOf(c: ConnectionSummary): Record<string, string | number> {
 
 export function streamsOf(conns: ConnectionSummary[]): number[] {
   return conns.map((c) => c.stream);
+}
+
+function increasing(xs: number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (!(xs[i] > xs[i - 1])) return false;
+  return true;
+}
+
+/**
+ * makeFinding for a finding that may cite very many streams (a flood cites one per SYN): the
+ * streams are set the way makeFinding sets them (unique, increasing), taken as they are when they
+ * already are so instead of going through a Set of a million numbers and a sort.
+ */
+export function findingCiting(
+  id: string,
+  parts: Omit<FindingParts, "streams" | "sockets" | "sources">,
+  streams: number[],
+): Finding {
+  const finding = makeFinding(id, parts);
+  if (streams.length)
+    finding.streams = increasing(streams) ? streams : [...new Set(streams)].sort((a, b) => a - b);
+  return finding;
 }
 
 // ---------------------------------------------------------------------------- formatting

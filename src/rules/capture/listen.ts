@@ -1,13 +1,13 @@
 // The listening side under pressure: an accept queue that overflows, and SYN floods.
 import type { ConnectionSummary } from "../../core/tcp/types.js";
-import { makeFinding } from "../catalogue.js";
 import type { Finding } from "../types.js";
-import { ATTEMPT_DEFAULTS, failureOwner, serviceAttempts } from "./attempts.js";
+import { AddressTally } from "./addresses.js";
+import { ATTEMPT_DEFAULTS, failureOwner, serviceAttempts, serviceGroups } from "./attempts.js";
 import {
   type DocumentedRule,
+  findingCiting,
   fmtPct,
   fmtSeconds,
-  groupBy,
   maxOf,
   plural,
   readThresholds,
@@ -58,29 +58,32 @@ export const listenOverflow: DocumentedRule = {
         "The application does not call accept() fast enough (or at all) and its listen backlog is full.";
       const strong = s.side === "server" || s.ackIgnored.length > 0;
       out.push(
-        makeFinding("listen-overflow", {
-          confidence: strong ? "high" : "medium",
-          summary,
-          evidence: {
-            server: s.server,
-            unanswered: s.failed.length,
-            connected: s.answered.length,
-            notServed: s.stuck.length,
-            ackIgnored: s.ackIgnored.length,
-            synsPerUnansweredAttempt: s.failed.slice(0, 10).map((c) => c.handshake.synCount),
-            unansweredStreams: streamsOf(s.failed).slice(0, 20),
-            notServedStreams: streamsOf(s.stuck).slice(0, 20),
-            captureSide: s.side ?? "unknown",
+        findingCiting(
+          "listen-overflow",
+          {
+            confidence: strong ? "high" : "medium",
+            summary,
+            evidence: {
+              server: s.server,
+              unanswered: s.failed.length,
+              connected: s.answered.length,
+              notServed: s.stuck.length,
+              ackIgnored: s.ackIgnored.length,
+              synsPerUnansweredAttempt: s.failed.slice(0, 10).map((c) => c.handshake.synCount),
+              unansweredStreams: streamsOf(s.failed).slice(0, 20),
+              notServedStreams: streamsOf(s.stuck).slice(0, 20),
+              captureSide: s.side ?? "unknown",
+            },
+            vars: { server: s.server, serverIp: s.serverIp, serverPort: s.serverPort },
+            score: strong ? 70 : 55,
           },
-          streams: [
+          [
             ...streamsOf(s.failed),
             ...streamsOf(s.stuck),
             ...streamsOf(s.ackIgnored),
             ...streamsOf(s.retried),
           ],
-          vars: { server: s.server, serverIp: s.serverIp, serverPort: s.serverPort },
-          score: strong ? 70 : 55,
-        }),
+        ),
       );
     }
     return out;
@@ -101,8 +104,7 @@ const floodDefaults = {
 };
 
 /** An attempt that is nothing but a SYN (and the server's answers): no retry, no ACK, no data. */
-function isBareSyn(c: ConnectionSummary): boolean {
-  const h = c.handshake;
+function isBareSyn(c: ConnectionSummary, h: ConnectionSummary["handshake"]): boolean {
   return h.synSeen && !h.ackSeen && h.synCount === 1 && c.packets.client === 1 && c.bytes.client === 0;
 }
 
@@ -114,61 +116,81 @@ export const synFlood: DocumentedRule = {
   evaluate(facts, ctx) {
     const t = readThresholds(ctx, floodDefaults);
     const out: Finding[] = [];
-    for (const [server, conns] of groupBy(
-      facts.connections.filter((c) => c.handshake.synSeen),
-      (c) => c.server,
-    )) {
-      const bare = conns.filter(isBareSyn);
-      if (bare.length < t.minHalfOpen) continue;
-      const completed = conns.filter((c) => c.handshake.ackSeen);
-      if (completed.length / conns.length > t.maxCompletedFraction) continue;
+    for (const g of serviceGroups(facts)) {
+      const conns = g.attempts;
+      const server = g.server;
+      // One pass for the counts; streams and sources are listed only where a flood is found.
+      let bare = 0;
+      const isBare = new Uint8Array(conns.length);
+      const completed: ConnectionSummary[] = [];
+      let answered = 0;
+      let queued = 0;
       let first = Number.POSITIVE_INFINITY;
       let last = Number.NEGATIVE_INFINITY;
-      for (const c of bare) {
-        const at = c.handshake.firstSynAt ?? c.start;
+      for (let i = 0; i < conns.length; i++) {
+        const c = conns[i];
+        const h = c.handshake;
+        if (h.ackSeen) completed.push(c);
+        if (!isBareSyn(c, h)) continue;
+        isBare[i] = 1;
+        bare++;
+        const at = h.firstSynAt ?? c.start;
         if (at < first) first = at;
         if (at > last) last = at;
+        if (h.synAckSeen) {
+          answered++;
+          if (h.synAckCount >= 2) queued++;
+        }
       }
+      if (bare < t.minHalfOpen) continue;
+      if (completed.length / conns.length > t.maxCompletedFraction) continue;
       const span = Math.max(last - first, 0.001);
-      const rate = bare.length / span;
+      const rate = bare / span;
       if (rate < t.minRatePerSecond) continue;
-      const sources = new Set(bare.map((c) => c.clientIp));
-      const answered = bare.filter((c) => c.handshake.synAckSeen);
-      const queued = answered.filter((c) => c.handshake.synAckCount >= 2);
-      const unanswered = bare.length - answered.length;
-      const topSources = [...groupBy(bare, (c) => c.clientIp)]
-        .map(([ip, l]) => ({ ip, syns: l.length }))
-        .sort((a, b) => b.syns - a.syns)
-        .slice(0, 5);
-      const absorbed = answered.length >= 0.9 * bare.length;
+      // Counted without a string per source: a flood comes from up to one source per SYN.
+      const sources = new AddressTally(bare);
+      const bareStreams = new Array<number>(bare);
+      let n = 0;
+      for (let i = 0; i < conns.length; i++) {
+        if (!isBare[i]) continue;
+        bareStreams[n++] = conns[i].stream;
+        sources.add(conns[i].clientIp);
+      }
+      const distinctSources = sources.distinct();
+      const unanswered = bare - answered;
+      const topSources = sources.top(5).map((s) => ({ ip: s.ip, syns: s.count }));
+      const absorbed = answered >= 0.9 * bare;
       const legit = completed.length
         ? `${plural(completed.length, "handshake")} did complete during the flood (legitimate clients still get in).`
         : "No handshake completed at all during the flood.";
       const state = absorbed
-        ? `The server answered ${fmtPct(answered.length / bare.length)} of them, ${queued.length} from SYN-queue entries it kept retransmitting and the rest without keeping state — SYN cookies are absorbing the flood.`
+        ? `The server answered ${fmtPct(answered / bare)} of them, ${queued} from SYN-queue entries it kept retransmitting and the rest without keeping state — SYN cookies are absorbing the flood.`
         : `${unanswered} of them got no SYN-ACK at all: the SYN queue is full and SYNs are being dropped (or their sources are filtered as martians).`;
       out.push(
-        makeFinding("syn-flood", {
-          confidence: sources.size >= t.manySources ? "high" : "medium",
-          summary: `${bare.length} bare SYNs to ${server} from ${plural(sources.size, "distinct source")} in ${fmtSeconds(span)} (${Math.round(rate)}/s), almost none completing the handshake. ${state} ${legit}`,
-          evidence: {
-            server,
-            bareSyns: bare.length,
-            sources: sources.size,
-            // Worth listing only when some sources repeat (a few real attackers rather than spoofing).
-            topSources: topSources[0] && topSources[0].syns > 1 ? topSources : undefined,
-            ratePerSecond: Math.round(rate),
-            spanSeconds: sec(span),
-            synAcked: answered.length,
-            synAckRetransmitted: queued.length,
-            unanswered,
-            completedHandshakes: completed.length,
-            completedStreams: streamsOf(completed).slice(0, 10),
+        findingCiting(
+          "syn-flood",
+          {
+            confidence: distinctSources >= t.manySources ? "high" : "medium",
+            summary: `${bare} bare SYNs to ${server} from ${plural(distinctSources, "distinct source")} in ${fmtSeconds(span)} (${Math.round(rate)}/s), almost none completing the handshake. ${state} ${legit}`,
+            evidence: {
+              server,
+              bareSyns: bare,
+              sources: distinctSources,
+              // Worth listing only when some sources repeat (a few real attackers rather than spoofing).
+              topSources: topSources[0] && topSources[0].syns > 1 ? topSources : undefined,
+              ratePerSecond: Math.round(rate),
+              spanSeconds: sec(span),
+              synAcked: answered,
+              synAckRetransmitted: queued,
+              unanswered,
+              completedHandshakes: completed.length,
+              completedStreams: streamsOf(completed).slice(0, 10),
+            },
+            vars: { server, serverIp: g.serverIp, serverPort: g.serverPort },
+            score: 60 + Math.min(30, Math.round(Math.log10(bare) * 8)),
           },
-          streams: streamsOf(bare),
-          vars: { server, serverIp: conns[0].serverIp, serverPort: conns[0].serverPort },
-          score: 60 + Math.min(30, Math.round(Math.log10(bare.length) * 8)),
-        }),
+          bareStreams,
+        ),
       );
     }
     return out;
