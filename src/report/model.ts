@@ -130,11 +130,35 @@ function statsOf(conns: ConnectionSummary[], findings: Finding[]): ConnectionSta
     packets += c.packets.client + c.packets.server;
     bytes += c.bytes.client + c.bytes.server;
   }
-  const cited = new Set<number>();
-  for (const f of findings) if (f.severity !== "info") for (const s of f.streams ?? []) cited.add(s);
-  let notable = conns.filter((c) => cited.has(c.stream));
-  if (notable.length === 0) notable = conns.filter((c) => !USUAL_STATES.has(c.state));
-  return { total: conns.length, byState, packets, bytes, notable: notable.slice(0, NOTABLE) };
+  // The first connections (in capture order) that a finding cites. A finding may cite a million
+  // streams (a SYN flood): they are marked in a byte per stream, not gathered into a Set.
+  let maxStream = -1;
+  for (const c of conns) if (c.stream > maxStream) maxStream = c.stream;
+  const cited = new Uint8Array(maxStream + 1);
+  let anyCited = false;
+  for (const f of findings) {
+    if (f.severity === "info") continue;
+    for (const s of f.streams ?? []) {
+      if (s >= 0 && s <= maxStream) {
+        cited[s] = 1;
+        anyCited = true;
+      }
+    }
+  }
+  let notable = anyCited ? firstOf(conns, (c) => cited[c.stream] === 1) : [];
+  // Nothing cited: the connections that did not end the usual way.
+  if (notable.length === 0) notable = firstOf(conns, (c) => !USUAL_STATES.has(c.state));
+  return { total: conns.length, byState, packets, bytes, notable };
+}
+
+/** The first NOTABLE connections that pass `keep`, in order. */
+function firstOf(conns: ConnectionSummary[], keep: (c: ConnectionSummary) => boolean): ConnectionSummary[] {
+  const out: ConnectionSummary[] = [];
+  for (const c of conns) {
+    if (out.length === NOTABLE) break;
+    if (keep(c)) out.push(c);
+  }
+  return out;
 }
 
 /** Assembles the report from the evidence and the ranked findings. */

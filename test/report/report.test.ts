@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { HostSnapshot } from "../../src/host/types.js";
 import { renderHuman } from "../../src/report/human.js";
-import { reportJson, reportObject } from "../../src/report/json.js";
+import { reportJson, reportJsonChunks, reportObject } from "../../src/report/json.js";
 import { buildReport, exitCodeFor, verdictOf } from "../../src/report/model.js";
 import { makeFinding } from "../../src/rules/catalogue.js";
 import { diagnose } from "../../src/rules/engine.js";
@@ -124,6 +124,29 @@ describe("analyze --json", () => {
     assert.equal(f.id, "connect-refused");
     assert.equal(obj.connections[0].stream, 0);
     assert.equal(obj.connections[0].state, "REJ");
+  });
+
+  it("written in pieces, is the same text as written whole, however long its lists", () => {
+    const streams = Array.from({ length: 2500 }, (_, i) => i * 3);
+    const many = Array.from({ length: 30 }, (_, i) => conn({ stream: i * 3 }));
+    const flood = makeFinding("syn-flood", {
+      streams,
+      evidence: { nested: [{ a: 1, b: [1, 2, { c: "x\ny" }] }, [], {}], ratio: Number.NaN, none: undefined },
+    });
+    const sources = Array.from({ length: 1500 }, (_, i) => ({ ip: `10.0.${i >> 8}.${i & 255}`, n: i }));
+    const report = buildReport({
+      inputs,
+      findings: [flood, makeFinding("reordering", { streams: [3, 6], evidence: { sources } })],
+      connections: many,
+    });
+    const whole = reportJson(report);
+    for (const size of [1, 100, 64 * 1024]) {
+      const pieces = [...reportJsonChunks(report, size)];
+      assert.equal(pieces.join(""), whole, `chunks of ${size}`);
+      if (size === 100) assert.ok(pieces.length > 100, "many pieces");
+      if (size === 100) assert.ok(Math.max(...pieces.map((p) => p.length)) < 1000, "bounded pieces");
+    }
+    assert.equal(JSON.parse(whole).findings[0].streams.length, 2500);
   });
 
   it("never prints NaN or Infinity, and drops undefined values", () => {

@@ -2,7 +2,7 @@
 import { loadConfig, thresholdsOf } from "../../io/config.js";
 import { loadEvidence } from "../../io/evidence.js";
 import { renderHuman } from "../../report/human.js";
-import { reportJson } from "../../report/json.js";
+import { reportJsonChunks } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
 import { checkOutputFile, hintStdin, useColor, warnInput } from "../output.js";
@@ -34,8 +34,10 @@ export default async function analyze(inputs: string[], opts: AnalyzeOptions): P
     host: ev.host,
     allConnections: opts.connections,
   });
-  if (opts.json) process.stdout.write(`${reportJson(report)}\n`);
-  else
+  if (opts.json) {
+    // In pieces, waiting whenever stdout is full: a flood's findings cite a million streams.
+    for (const chunk of reportJsonChunks(report)) await writeOut(chunk);
+  } else
     process.stdout.write(
       renderHuman(report, {
         color: useColor(opts.color),
@@ -48,4 +50,9 @@ export default async function analyze(inputs: string[], opts: AnalyzeOptions): P
     await writeHtmlReport(opts.html, report, { connections: ev.connections, series, host: ev.host });
   }
   return exitCodeFor(findings);
+}
+
+function writeOut(text: string): Promise<void> | undefined {
+  if (process.stdout.write(text)) return undefined;
+  return new Promise((resolve) => process.stdout.once("drain", resolve));
 }
