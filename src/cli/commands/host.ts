@@ -48,7 +48,7 @@ export default async function host(opts: HostOptions = {}): Promise<number> {
     findings,
     host: snapshot,
   });
-  if (opts.json) process.stdout.write(`${reportJson(report)}\n`);
+  if (opts.json) process.stdout.write(reportJson(report));
   else process.stdout.write(renderHuman(report, { color: useColor(opts.color) }));
   if (opts.html) {
     const { writeHtmlReport } = await import("../../report/html.js");

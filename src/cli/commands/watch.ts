@@ -180,7 +180,7 @@ async function once(opts: WatchOptions, config: Config, interval: number): Promi
     findings,
     host: snapshot,
   });
-  if (opts.json) process.stdout.write(`${reportJson(report)}\n`);
+  if (opts.json) process.stdout.write(reportJson(report));
   else process.stdout.write(renderHuman(report, { color: useColor(opts.color) }));
   return exitCodeFor(findings);
 }
