@@ -39,10 +39,21 @@ export class BufferedWriter {
     const text = this.parts.join("");
     this.parts = [];
     this.size = 0;
-    if (!this.out.write(text)) {
-      await new Promise<void>((resolve) => this.out.once("drain", resolve));
-    }
+    await writeWaiting(this.out, text);
   }
+}
+
+/**
+ * Writes to stdout; when its buffer is full, returns a promise of the "drain" that lets the caller
+ * wait before producing more (output of millions of rows stays bounded in memory).
+ */
+export function writeStdout(text: string): Promise<void> | undefined {
+  return writeWaiting(process.stdout, text);
+}
+
+function writeWaiting(out: NodeJS.WritableStream, text: string): Promise<void> | undefined {
+  if (out.write(text)) return undefined;
+  return new Promise((resolve) => out.once("drain", resolve));
 }
 
 export function warn(message: string): void {

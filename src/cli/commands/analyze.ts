@@ -5,7 +5,7 @@ import { renderHuman } from "../../report/human.js";
 import { reportJsonChunks } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
-import { checkOutputFile, hintStdin, useColor, warnInput } from "../output.js";
+import { checkOutputFile, hintStdin, useColor, warnInput, writeStdout } from "../output.js";
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -36,7 +36,7 @@ export default async function analyze(inputs: string[], opts: AnalyzeOptions): P
   });
   if (opts.json) {
     // In pieces, waiting whenever stdout is full: a flood's findings cite a million streams.
-    for (const chunk of reportJsonChunks(report)) await writeOut(chunk);
+    for (const chunk of reportJsonChunks(report)) await writeStdout(chunk);
   } else
     process.stdout.write(
       renderHuman(report, {
@@ -50,9 +50,4 @@ export default async function analyze(inputs: string[], opts: AnalyzeOptions): P
     await writeHtmlReport(opts.html, report, { connections: ev.connections, series, host: ev.host });
   }
   return exitCodeFor(findings);
-}
-
-function writeOut(text: string): Promise<void> | undefined {
-  if (process.stdout.write(text)) return undefined;
-  return new Promise((resolve) => process.stdout.once("drain", resolve));
 }

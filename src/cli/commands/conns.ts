@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { loadEvidence } from "../../io/evidence.js";
 import { connsJsonChunks, connsTableChunks } from "../../report/conns.js";
 import { EXIT_OK, UserError } from "../errors.js";
-import { hintStdin, useColor, warnInput } from "../output.js";
+import { hintStdin, useColor, warnInput, writeStdout } from "../output.js";
 
 export default async function conns(
   inputs: string[],
@@ -27,12 +27,7 @@ export default async function conns(
   const chunks = opts.json
     ? connsJsonChunks(ev.connections)
     : connsTableChunks(ev.connections, { color: useColor(opts.color) });
-  for (const chunk of chunks) await writeOut(chunk);
-  if (opts.json) await writeOut("\n");
+  for (const chunk of chunks) await writeStdout(chunk);
+  if (opts.json) await writeStdout("\n");
   return EXIT_OK;
-}
-
-function writeOut(text: string): Promise<void> | undefined {
-  if (process.stdout.write(text)) return undefined;
-  return new Promise((resolve) => process.stdout.once("drain", resolve));
 }

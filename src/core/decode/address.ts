@@ -19,6 +19,37 @@ export function ipv4Text(addr: number): string {
   return text;
 }
 
+/**
+ * The unsigned 32-bit number of a dotted-quad IPv4 address written as this module writes them;
+ * -1 for anything else. Leading zeros are refused, so the number always turns back into the
+ * same text (and "010.0.0.1" stays apart from "10.0.0.1").
+ */
+export function ipv4Number(text: string): number {
+  const n = text.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
+}
+
 /** Dotted-quad text of the IPv4 address stored at `off` (4 bytes, caller checked the bounds). */
 export function ipv4At(b: Uint8Array, off: number): string {
   return ipv4Text(u32(b, off));

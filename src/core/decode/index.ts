@@ -95,7 +95,7 @@ export function decodePacket(rec: PacketRecord): DecodedPacket {
   return out;
 }
 
-export { formatIpv6, ipv4Text, ipv6At } from "./address.js";
+export { formatIpv6, ipv4Number, ipv4Text, ipv6At } from "./address.js";
 export { Icmp4Type, Icmp6Type } from "./icmp.js";
 export { EtherType, IpProtocol, type LayerCursor, type LayerDecoder } from "./layer.js";
 export { decodeTcpOptions, NO_OPTIONS, TcpOptionKind } from "./tcp.js";

@@ -11,6 +11,7 @@
 // connections (RST, or FIN both ways) and idle ones are retired to a compact record that keeps
 // only what numbering needs (stream number, sequence bases, window scales), and the number of live
 // connections is capped.
+import { ipv4Number } from "../decode/address.js";
 import { endpoint as endpointLabel } from "../endpoint.js";
 import type { DecodedPacket } from "../types.js";
 import { FLAG_NAMES, flagLetters } from "./flags.js";
@@ -1031,31 +1032,7 @@ function keyEndpoints(key: string): [string, number, string, number] {
   return [ip1, Number(port1), ip2, Number(port2)];
 }
 
-/** A dotted-quad IPv4 address as an unsigned 32-bit number; -1 for anything else. */
-function ipv4Number(ip: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else if (c === 46 && digits > 0 && dots < 3) {
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
-}
-
-/** "ip:port", IPv6 addresses in brackets. */
+/** The names of the analysis bits set in `bits`, in FLAG_NAMES order. */
 function flagList(bits: number): AnalysisFlag[] {
   const out: AnalysisFlag[] = [];
   for (let i = 0; i < FLAG_NAMES.length; i++) if ((bits & (1 << i)) !== 0) out.push(FLAG_NAMES[i]);

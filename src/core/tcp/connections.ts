@@ -11,6 +11,7 @@
 //   lost before the capture point and retransmitted), holes never filled although the peer ACKed
 //   them (capture loss), Linux zero-window probes told apart from keepalives.
 
+import { ipv4Number, ipv4Text } from "../decode/address.js";
 import { endpoint } from "../endpoint.js";
 import type { DecodedPacket, IcmpError } from "../types.js";
 import { TcpFlag } from "../types.js";
@@ -2043,36 +2044,6 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 (IPv6, or not in canonical form). */
-function ipv4Number(ip: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      // No leading zeros: the text must come back the same from the number.
-      if (digits === 1 && part === 0) return -1;
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else if (c === 46 && digits > 0 && dots < 3) {
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
-}
-
-function ipv4Text(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
 /** Streams of compact bare SYNs indexed at most this far apart (4 bytes each); beyond, full state. */
 const MAX_SYN_INDEX_SPAN = 1 << 22;
 
@@ -2198,8 +2169,9 @@ class SynRows {
     c.stream[i] = stream;
     c.start[i] = time;
     c.frame[i] = pkt.frame;
-    const src = ipv4Number(ip.src);
-    const dst = ipv4Number(ip.dst);
+    // Binary captures hand over the addresses as numbers; tcpdump text is parsed.
+    const src = ip.srcV4 ?? ipv4Number(ip.src);
+    const dst = ip.dstV4 ?? ipv4Number(ip.dst);
     if (src >= 0 && dst >= 0) {
       c.clientIp[i] = src;
       c.serverIp[i] = dst;

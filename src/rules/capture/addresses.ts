@@ -1,40 +1,10 @@
 // Exact counts over the client addresses of many connections without a string per address: a SYN
 // flood from a million spoofed sources would otherwise cost a Map (or Set) of a million strings.
 // IPv4 addresses in their usual dotted form are kept as numbers; any other text is interned.
+import { ipv4Number, ipv4Text } from "../../core/decode/address.js";
 
 /** The number of a dotted-quad IPv4 address written the usual way ("10.0.0.1"), else -1. */
-export function ipv4Key(text: string): number {
-  const n = text.length;
-  if (n < 7 || n > 15) return -1;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < n; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch >= 48 && ch <= 57) {
-      // A leading zero would not survive the way back to text ("010" → "10").
-      if (digits === 1 && part === 0) return -1;
-      part = part * 10 + (ch - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else if (ch === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
-}
-
-function ipv4Text(key: number): string {
-  return `${Math.floor(key / 16777216)}.${Math.floor(key / 65536) % 256}.${Math.floor(key / 256) % 256}.${key % 256}`;
-}
+export const ipv4Key: (text: string) => number = ipv4Number;
 
 /** Keys of addresses that are not IPv4 start here (above every IPv4 number). */
 const OTHER_BASE = 2 ** 32;
@@ -93,7 +63,7 @@ export class AddressTally {
   add(ip: string): void {
     // Unordered, the first question sorted the additions in place: they are not all there anymore.
     if (this.#values && !this.#ordered) throw new Error("AddressTally: added to after it was asked");
-    let key = ipv4Key(ip);
+    let key = ipv4Number(ip);
     if (key < 0) {
       let id = this.#otherIds.get(ip);
       if (id === undefined) {
@@ -201,7 +171,7 @@ export class AddressTally {
   }
 
   #keyOf(ip: string): number {
-    const v4 = ipv4Key(ip);
+    const v4 = ipv4Number(ip);
     if (v4 >= 0) return v4;
     const id = this.#otherIds.get(ip);
     return id === undefined ? -1 : OTHER_BASE + id;
@@ -248,7 +218,7 @@ export class AddressSet {
   }
 
   has(ip: string): boolean {
-    const v4 = ipv4Key(ip);
+    const v4 = ipv4Number(ip);
     if (v4 >= 0) return search(this.#keys, v4) >= 0;
     return this.#others.has(ip);
   }
