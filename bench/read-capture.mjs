@@ -37,7 +37,8 @@ const onRecord = decodePacket
 
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
-const info = await readCaptureFile(path, onRecord);
+// Records are not kept past the callback: the reader may reuse its buffers, as the CLI does.
+const info = await readCaptureFile(path, onRecord, { transientRecords: true });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
 const out = {

@@ -3,6 +3,7 @@
 // loaded on demand so that `tcpdoctor packets` does not pay for the HTML or Prometheus code.
 import { platform } from "node:os";
 import { Command, CommanderError, Option } from "commander";
+import { exitNow, prepareExit } from "../io/gc.js";
 import { VERSION } from "../version.js";
 import { EXIT_USAGE, errorLine, isInternalError, UserError } from "./errors.js";
 
@@ -222,16 +223,18 @@ export async function main(argv: string[]): Promise<number> {
 
 // A closed pipe (`tcpdoctor packets x | head`) is a normal way to stop reading, not an error.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  if (err.code === "EPIPE") exitNow(typeof process.exitCode === "number" ? process.exitCode : 0);
   throw err;
 });
 
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
+    prepareExit();
   },
   (err) => {
     process.stderr.write(`tcpdoctor: ${failureLine(err)}\n`);
     process.exitCode = EXIT_USAGE;
+    prepareExit();
   },
 );

@@ -78,6 +78,14 @@ export class CaptureAnalysis {
     if (!duplicate) this.tracker.observe(pkt, pa);
   }
 
+  /**
+   * The records pushed so far are about to be overwritten (their reader reuses its buffers):
+   * whatever is kept of their bytes is copied now.
+   */
+  detachRecords(): void {
+    this.facts.detachRecords();
+  }
+
   /** Connections seen so far (finished, and live). */
   get connectionCount(): number {
     return this.connections.length + this.tracker.liveCount;

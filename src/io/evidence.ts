@@ -3,8 +3,6 @@
 // text parsers. The only place where `analyze` touches the file system.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { gunzipSync, constants as zlibConstants } from "node:zlib";
 import { errorLine, isInternalError, UserError } from "../cli/errors.js";
 import { CaptureParser, captureFormatOf, isGzip } from "../core/capture/index.js";
@@ -15,7 +13,8 @@ import type { ConnectionSummary, PacketAnalysis } from "../core/tcp/types.js";
 import type { DecodedPacket } from "../core/types.js";
 import type { HostSnapshot } from "../host/types.js";
 import type { CaptureFacts } from "../rules/types.js";
-import { openInput } from "./capture-source.js";
+import { type OpenedInput, openInput } from "./capture-source.js";
+import { collectGarbage } from "./gc.js";
 
 export interface InputInfo {
   path: string;
@@ -40,11 +39,7 @@ export interface Evidence {
 export type InputSource = string | { name: string; bytes: Uint8Array };
 
 /** Same shape as openInput, over bytes in memory (gunzipped when they are gzip). */
-export function openBytes(bytes: Uint8Array): {
-  head: Uint8Array;
-  chunks: AsyncIterable<Uint8Array>;
-  gzip: boolean;
-} {
+export function openBytes(bytes: Uint8Array): OpenedInput {
   const gzip = isGzip(bytes);
   // A sync flush keeps what decompressed from a gzip stream cut short, like the streaming reader.
   const data = gzip ? new Uint8Array(gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH })) : bytes;
@@ -54,6 +49,7 @@ export function openBytes(bytes: Uint8Array): {
     chunks: (async function* () {
       yield data;
     })(),
+    reuseBuffers: () => {},
   };
 }
 
@@ -109,17 +105,6 @@ const NOT_HOST_EVIDENCE = new Set(["empty", "unknown", "manifest", ...CAPTURE_KI
  */
 const RECLAIM_AFTER_CONNECTIONS = 100_000;
 
-/** A full garbage collection, where V8 lets us ask for one (as jest's leak detector does). */
-function collectGarbage(): void {
-  try {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as unknown;
-    if (typeof gc === "function") gc();
-  } catch {
-    // Not available: V8 collects when it sees fit.
-  }
-}
-
 /** Text inputs larger than this are refused rather than read whole into memory. */
 const MAX_TEXT_BYTES = 512 * 1024 * 1024;
 
@@ -153,7 +138,10 @@ function unreadableWarning(skipped: { line: number; reason: string; unreadable: 
   return [`${bad.length} line(s) not understood, first at line ${bad[0].line}: ${bad[0].reason}`];
 }
 
-/** Streams one capture file through reader → decoder → analysis. */
+/**
+ * Streams one capture file through reader → decoder → analysis. The chunks may come from reused
+ * buffers: the analysis copies what it keeps of a chunk's records before the next is read.
+ */
 async function feedCapture(
   path: string,
   head: Uint8Array,
@@ -162,11 +150,14 @@ async function feedCapture(
   analysis: CaptureAnalysis,
 ): Promise<InputInfo> {
   const warnings: string[] = [];
-  const parser = new CaptureParser({ onWarning: (w) => warnings.push(`${w.message}`) });
+  const parser = new CaptureParser({ onWarning: (w) => warnings.push(`${w.message}`), reusedChunks: true });
   const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) =>
     analysis.push(decodePacket(rec), rec);
   try {
-    for await (const chunk of chunks) parser.push(chunk, emit);
+    for await (const chunk of chunks) {
+      parser.push(chunk, emit);
+      analysis.detachRecords();
+    }
   } catch (err) {
     throw inputError(path, err);
   }
@@ -253,7 +244,7 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
         continue;
       }
     }
-    let opened: Awaited<ReturnType<typeof openInput>>;
+    let opened: OpenedInput;
     // Warnings about the byte stream itself (a gzip stream cut short) arrive while it is read.
     const streamWarnings: string[] = [];
     const onWarning = (w: { message: string }) => streamWarnings.push(w.message);
@@ -268,6 +259,7 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
 
     if (captureFormatOf(head)) {
       const analysis = new CaptureAnalysis({ onPacket: opts.onPacket });
+      opened.reuseBuffers();
       const info = await feedCapture(name, head, chunks, gzip, analysis);
       info.warnings.push(...streamWarnings);
       inputs.push(info);
@@ -360,7 +352,7 @@ export async function streamPackets(
   afterChunk?: () => Promise<void>,
 ): Promise<InputInfo> {
   const name = path === "-" ? "stdin" : path;
-  let opened: Awaited<ReturnType<typeof openInput>>;
+  let opened: OpenedInput;
   const streamWarnings: string[] = [];
   try {
     if (path !== "-" && (await stat(path)).isDirectory())
@@ -374,7 +366,9 @@ export async function streamPackets(
   if (head.length === 0) throw new UserError(`${name}: empty input (expected a capture)`);
   if (captureFormatOf(head)) {
     const warnings: string[] = [];
-    const parser = new CaptureParser({ onWarning: (w) => warnings.push(w.message) });
+    // Decoded packets keep nothing of the record's bytes: the reader may reuse its buffers.
+    opened.reuseBuffers();
+    const parser = new CaptureParser({ onWarning: (w) => warnings.push(w.message), reusedChunks: true });
     const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => onPacket(decodePacket(rec));
     try {
       for await (const chunk of chunks) {

@@ -189,6 +189,23 @@ describe("readCaptureFile", () => {
     assert.match(err.message, new RegExp(`: impossible pcap record.* at byte ${at}$`));
   });
 
+  it("gives the same records with transient records (reused read buffers) on a file of many chunks", async () => {
+    // ~7 MB: more 1 MiB reads than the reader has reused buffers, so each is overwritten in turn.
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      sec: 1700000000,
+      frac: i,
+      data: payload(1200 + (i % 300), i),
+    }));
+    const path = join(tmp, "many.pcap");
+    writeFileSync(path, pcapFile({}, many));
+    const kept: PacketRecord[] = [];
+    const info = await readCaptureFile(path, (r) => kept.push({ ...r, data: r.data.slice() }), {
+      transientRecords: true,
+    });
+    assert.equal(info.packets, 5000);
+    assert.deepEqual(summary(kept), summary((await readAll(path)).recs));
+  });
+
   it("says which file is missing, and when a directory is given", async () => {
     const path = join(tmp, "missing.pcap");
     assert.equal((await readError(path)).message, `${path}: no such file`);

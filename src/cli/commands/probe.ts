@@ -1,5 +1,6 @@
 // `tcpdoctor probe <host:port>...`: active connect probes. One line per attempt as it ends, a
 // summary per address for a series, then the diagnosis (the same report as `analyze`).
+import { exitNow } from "../../io/gc.js";
 import { parseTarget, runProbes, unescapeProbeText } from "../../io/probe.js";
 import { renderHuman } from "../../report/human.js";
 import { reportObject } from "../../report/json.js";
@@ -150,7 +151,7 @@ export default async function probe(
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    if (interrupts > 1) exitNow(130);
     stop.abort();
   };
   process.on("SIGINT", onSignal);

@@ -8,6 +8,7 @@ import { prometheusContentType } from "prom-client";
 import { type Config, loadConfig } from "../../io/config.js";
 import { snapshotHost } from "../../io/live-host.js";
 import { type MetricsServer, parseListenAddress, startMetricsServer } from "../../io/metrics-server.js";
+import { exitNow } from "../../io/gc.js";
 import { alertLog, settingsFromConfig, WatchLoop } from "../../io/watch-loop.js";
 import { renderHuman } from "../../report/human.js";
 import { reportJson } from "../../report/json.js";
@@ -118,7 +119,7 @@ export default async function watch(opts: WatchOptions = {}): Promise<number> {
     signals++;
     if (signals > 1) {
       say(`tcpdoctor watch: ${sig} again, exiting now`);
-      process.exit(130);
+      exitNow(130);
     }
     running.stop();
   };

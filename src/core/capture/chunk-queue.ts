@@ -1,6 +1,7 @@
 // A queue of input chunks read as one byte stream. Parsers read whole frames straight out of the
 // head chunk (no copy); only a frame that straddles two chunks is copied, into a fresh buffer, so
-// every view handed out stays valid however many chunks are pushed later.
+// every view handed out stays valid however many chunks are pushed later. A caller that reuses
+// its chunks calls ownRemainder() after each push instead.
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
@@ -21,6 +22,8 @@ export class ChunkQueue {
   headBuffer: ArrayBufferLike = EMPTY.buffer;
   headBase = 0;
   private readonly rest: Uint8Array[] = [];
+  /** Our own buffer for the bytes left over by ownRemainder(); grown by doubling. */
+  private carry: Uint8Array | undefined;
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -77,6 +80,46 @@ export class ChunkQueue {
         pos = 0;
       }
     }
+  }
+
+  /**
+   * Copies the unconsumed bytes (the start of a frame still incomplete) out of the pushed chunks
+   * into a buffer of the queue's own, so the caller may overwrite its chunks. A frame longer than
+   * a chunk keeps its first part in place and only the new bytes are appended.
+   */
+  ownRemainder(): void {
+    const n = this.length;
+    if (n === 0) {
+      this.rest.length = 0;
+      this.setHead(EMPTY);
+      return;
+    }
+    let carry = this.carry;
+    // Bytes already at the front of the carry buffer (the head is the previous remainder, unread).
+    const kept =
+      carry !== undefined &&
+      this.headPos === 0 &&
+      this.head.buffer === carry.buffer &&
+      this.head.byteOffset === carry.byteOffset
+        ? this.head.length
+        : 0;
+    if (carry === undefined || carry.length < n) {
+      const grown = new Uint8Array(Math.max(n, 2 * (carry?.length ?? 0), 64 * 1024));
+      if (kept > 0) grown.set(this.head.subarray(0, kept));
+      carry = grown;
+      this.carry = grown;
+    }
+    if (kept > 0) {
+      let at = kept;
+      for (const chunk of this.rest) {
+        carry.set(chunk, at);
+        at += chunk.length;
+      }
+    } else {
+      this.peekInto(carry, n);
+    }
+    this.rest.length = 0;
+    this.setHead(carry.subarray(0, n));
   }
 
   private setHead(chunk: Uint8Array): void {

@@ -15,6 +15,12 @@ export { CaptureFormatError } from "./errors.js";
 export interface CaptureParserOptions {
   /** Called for every warning as it happens (they are also collected in info.warnings). */
   onWarning?: (w: ReaderWarning) => void;
+  /**
+   * The caller overwrites each chunk once push() has returned (a reader reusing its buffers):
+   * the parser then copies the incomplete frame at a chunk's end, and records (their `data`
+   * views) are valid only until push() returns.
+   */
+  reusedChunks?: boolean;
 }
 
 /** info.warnings keeps this many messages; the rest are counted in one closing line. */
@@ -30,6 +36,7 @@ export class CaptureParser {
   private reader: FormatReader | undefined;
   private readonly ctx: ReaderContext;
   private readonly onWarning: ((w: ReaderWarning) => void) | undefined;
+  private readonly reusedChunks: boolean;
   private readonly fileInfo: CaptureFileInfo = {
     format: "pcap",
     gzip: false,
@@ -43,6 +50,7 @@ export class CaptureParser {
 
   constructor(opts?: CaptureParserOptions) {
     this.onWarning = opts?.onWarning;
+    this.reusedChunks = opts?.reusedChunks ?? false;
     this.ctx = { info: this.fileInfo, warn: (w) => this.warn(w) };
   }
 
@@ -65,11 +73,9 @@ export class CaptureParser {
     if (this.ended) throw new Error("CaptureParser.push() after end()");
     const q = this.queue;
     q.push(chunk);
-    if (!this.reader) {
-      if (q.length < 4) return;
-      this.reader = this.readerFor(q);
-    }
-    this.reader.drain(q, emit);
+    if (!this.reader && q.length >= 4) this.reader = this.readerFor(q);
+    this.reader?.drain(q, emit);
+    if (this.reusedChunks) q.ownRemainder();
   }
 
   /** Declares the end of input: notes a record cut short, and returns the final file info. */

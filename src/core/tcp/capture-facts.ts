@@ -39,6 +39,12 @@ export interface CaptureFactsOptions {
 const DEFAULT_DUPLICATE_WINDOW_SEC = 100e-6;
 const DEFAULT_CONTROL_DUPLICATE_WINDOW_SEC = 10e-6;
 
+/**
+ * The duplicate window holds at most this many packets, oldest dropped first: a capture whose
+ * timestamps stand still (all zero, or a coarse clock) must not keep every packet alive.
+ */
+const MAX_RECENT_PACKETS = 8192;
+
 /** At most this many unmatched ICMP errors are listed; the capture's first ones are the telling ones. */
 const MAX_UNMATCHED_ICMP = 1000;
 
@@ -150,8 +156,8 @@ function sameBytes(
 
 /**
  * Packets of the last duplicate window in arrival order, as a growable ring of parallel arrays:
- * their time, bucket, the packet and its captured bytes (a view into the record; both held only
- * while in the window). A table from bucket to the newest position in it, and a link from each
+ * their time, bucket, the packet and its captured bytes (a view into the record until
+ * detachBytes() copies it; both held only while in the window). A table from bucket to the newest position in it, and a link from each
  * position to the previous one of its table slot, find the packets of a bucket; positions older
  * than `head` have left the window, so nothing is ever deleted from the table.
  */
@@ -167,6 +173,8 @@ class RecentPackets {
   data: (Uint8Array | undefined)[] = new Array(this.capacity).fill(undefined);
   from = new Int32Array(this.capacity);
   to = new Int32Array(this.capacity);
+  /** 1 where `data` is a copy of our own rather than a view into the caller's record. */
+  owned = new Uint8Array(this.capacity);
   /** Newest position per table slot (-1: none); twice the ring's size. */
   table = new Float64Array(2 * this.capacity).fill(-1);
 
@@ -186,6 +194,19 @@ class RecentPackets {
     }
   }
 
+  /** Copies the bytes still viewed in callers' records, which may be overwritten after this. */
+  detachBytes(): void {
+    for (let pos = this.head; pos < this.tail; pos++) {
+      const i = pos % this.capacity;
+      const data = this.data[i];
+      if (data === undefined || this.owned[i] === 1) continue;
+      this.data[i] = data.slice(this.from[i], this.to[i]);
+      this.to[i] -= this.from[i];
+      this.from[i] = 0;
+      this.owned[i] = 1;
+    }
+  }
+
   push(
     at: number,
     key: number,
@@ -194,6 +215,12 @@ class RecentPackets {
     from: number,
     to: number,
   ): void {
+    if (this.tail - this.head >= MAX_RECENT_PACKETS) {
+      const i = this.head % this.capacity;
+      this.packet[i] = undefined;
+      this.data[i] = undefined;
+      this.head++;
+    }
     if (this.tail - this.head === this.capacity) this.grow();
     const pos = this.tail++;
     const i = pos % this.capacity;
@@ -206,6 +233,7 @@ class RecentPackets {
     this.data[i] = data;
     this.from[i] = from;
     this.to[i] = to;
+    this.owned[i] = 0;
   }
 
   private grow(): void {
@@ -217,6 +245,7 @@ class RecentPackets {
     const data: (Uint8Array | undefined)[] = new Array(cap).fill(undefined);
     const from = new Int32Array(cap);
     const to = new Int32Array(cap);
+    const owned = new Uint8Array(cap);
     const table = new Float64Array(2 * cap).fill(-1);
     for (let pos = this.head; pos < this.tail; pos++) {
       const i = pos % this.capacity;
@@ -230,6 +259,7 @@ class RecentPackets {
       data[j] = this.data[i];
       from[j] = this.from[i];
       to[j] = this.to[i];
+      owned[j] = this.owned[i];
     }
     this.capacity = cap;
     this.at = at;
@@ -239,6 +269,7 @@ class RecentPackets {
     this.data = data;
     this.from = from;
     this.to = to;
+    this.owned = owned;
     this.table = table;
   }
 }
@@ -334,6 +365,14 @@ export class CaptureFactsBuilder {
     }
     ring.push(at, key, pkt, data, from, to);
     return false;
+  }
+
+  /**
+   * The records passed to packet() so far are about to be overwritten (a reader reusing its
+   * buffers): copy the bytes of the ones still in the duplicate window (a few at most).
+   */
+  detachRecords(): void {
+    this.recentPackets.detachBytes();
   }
 
   /** Folds one finished connection. */

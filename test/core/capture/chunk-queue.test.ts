@@ -47,4 +47,35 @@ describe("ChunkQueue", () => {
     assert.equal(q.offset, 7);
     assert.deepEqual([...q.consume(3)], [7, 8, 9]);
   });
+
+  it("copies what is left unconsumed out of chunks the caller will overwrite", () => {
+    const q = new ChunkQueue();
+    const chunk = Uint8Array.of(1, 2, 3, 4, 5);
+    q.push(chunk);
+    q.skip(3);
+    q.ownRemainder();
+    chunk.fill(0);
+    assert.equal(q.length, 2);
+    assert.equal(q.offset, 3);
+    assert.deepEqual([...q.consume(2)], [4, 5]);
+    q.ownRemainder();
+    assert.equal(q.length, 0);
+  });
+
+  it("grows its own buffer for a frame longer than a chunk, appending only the new bytes", () => {
+    const q = new ChunkQueue();
+    const chunk = new Uint8Array(40_000);
+    const expected: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      chunk.fill(i + 1);
+      for (let j = 0; j < chunk.length; j++) expected.push(i + 1);
+      q.push(chunk);
+      q.ownRemainder();
+    }
+    chunk.fill(0);
+    assert.equal(q.length, 200_000);
+    const all = q.consume(200_000);
+    assert.equal(all.length, 200_000);
+    assert.ok(all.every((b, i) => b === expected[i]));
+  });
 });

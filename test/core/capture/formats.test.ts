@@ -491,6 +491,66 @@ describe("views stay valid", () => {
   });
 });
 
+/**
+ * Reads through one scratch buffer that every chunk is copied into, overwriting the previous one
+ * (a reader reusing its buffers); records are snapshotted during the callback, as they must be.
+ */
+function readReusingOneBuffer(bytes: Uint8Array, chunk: number): Result {
+  const parser = new CaptureParser({ reusedChunks: true });
+  const scratch = new Uint8Array(chunk);
+  const records: PacketRecord[] = [];
+  for (let at = 0; at < bytes.length; at += chunk) {
+    const n = Math.min(chunk, bytes.length - at);
+    scratch.set(bytes.subarray(at, at + n));
+    parser.push(scratch.subarray(0, n), (r) => records.push({ ...r, data: r.data.slice() }));
+  }
+  return { records, info: parser.end(), warnings: [] };
+}
+
+describe("chunks reused by the caller", () => {
+  it("gives the records of fresh chunks, whatever the chunk size, with frames longer than a chunk", () => {
+    const recs = Array.from({ length: 40 }, (_, i) => ({
+      sec: i,
+      frac: 0,
+      data: payload(i % 7 === 0 ? 9000 : 60 + i, i),
+    }));
+    const le = true;
+    const pcapng = concatBytes(
+      shb(le),
+      idb(le, 1, 65535),
+      ...recs.map((r, i) => epb(le, 0, BigInt(i) * 1000n, r.data)),
+    );
+    for (const [name, bytes] of [
+      ["pcap", pcapFile({}, recs)],
+      ["pcapng", pcapng],
+    ] as const) {
+      const whole = read(bytes);
+      assert.equal(whole.records.length, 40);
+      for (const n of [1, 5, 100, 4096, 100_000]) {
+        const r = readReusingOneBuffer(bytes, n);
+        assert.deepEqual(
+          r.records.map((x) => [...x.data]),
+          whole.records.map((x) => [...x.data]),
+          `${name}, ${n}-byte chunks: bytes`,
+        );
+        assert.deepEqual(
+          r.records.map(({ data: _, ...rest }) => rest),
+          whole.records.map(({ data: _, ...rest }) => rest),
+          `${name}, ${n}-byte chunks: fields`,
+        );
+      }
+    }
+  });
+
+  it("still reports a record cut short at the end", () => {
+    const bytes = pcapFile({}, [{ sec: 1, frac: 0, data: payload(500, 1) }]);
+    const cut = bytes.subarray(0, bytes.length - 100);
+    const r = readReusingOneBuffer(cut, 64);
+    assert.equal(r.records.length, 0);
+    assert.equal(r.info.truncatedAt, 24);
+  });
+});
+
 describe("content detection", () => {
   it("recognises pcap, pcapng and gzip heads", () => {
     assert.equal(captureFormatOf(pcapFile({ littleEndian: false }, [])), "pcap");

@@ -123,6 +123,31 @@ describe("duplicate frames", () => {
     assert.equal(result.slice(5000).filter(Boolean).length, 5000);
   });
 
+  it("copies the bytes it keeps when the records' buffer is about to be reused", () => {
+    // b arrives in the very buffer a was read into (a reader reusing its buffers): a must be
+    // compared by its own bytes, not by whatever now sits where they were.
+    const a = packet(0, [1, 2, 3, 4]);
+    const b = packet(10, [1, 2, 3, 5]);
+    const shared = a.rec.data;
+    const facts = new CaptureFactsBuilder();
+    assert.equal(facts.packet(a.pkt, a.rec), false);
+    facts.detachRecords();
+    shared.set(b.rec.data);
+    assert.equal(facts.packet(b.pkt, { ...b.rec, data: shared }), false, "b is not a copy of a");
+    const c = packet(20, [1, 2, 3, 4]);
+    assert.equal(facts.packet(c.pkt, c.rec), true, "c is");
+  });
+
+  it("holds a bounded number of packets when the timestamps stand still", () => {
+    // 10,000 packets at one instant: the oldest beyond 8192 are let go of.
+    const all = Array.from({ length: 10_000 }, (_, i) => packet(0, [i & 255], { seq: 1000 + i }));
+    const facts = new CaptureFactsBuilder();
+    for (const { pkt, rec } of all) facts.packet(pkt, rec);
+    const copy = (i: number) => ({ pkt: { ...all[i].pkt, frame: 99_999 }, rec: all[i].rec });
+    assert.equal(facts.packet(copy(9_999).pkt, copy(9_999).rec), true, "a recent copy is found");
+    assert.equal(facts.packet(copy(0).pkt, copy(0).rec), false, "the first packet was let go of");
+  });
+
   it("counts them in the capture facts", () => {
     const b = new CaptureFactsBuilder();
     const a = packet(0, [1, 2]);
