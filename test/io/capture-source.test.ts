@@ -103,6 +103,30 @@ describe("openInput", () => {
     assert.ok(got.equals(Buffer.concat([first, more])));
   });
 
+  it("reads a growing file into reused buffers without losing or overwriting a byte", async () => {
+    const path = join(tmp, "growing-reused.bin");
+    // Bytes that differ from position to position, so a chunk overwritten too early shows.
+    const all = Buffer.alloc(6 * 1024 * 1024 + 123);
+    for (let i = 0; i < all.length; i++) all[i] = (Math.imul(i, 2654435761) >>> 24) & 255;
+    const cuts = [1024 * 1024 + 777, 2 * 1024 * 1024 + 5, 4 * 1024 * 1024 + 99, all.length];
+    writeFileSync(path, all.subarray(0, cuts[0]));
+    const input = await openInput(path);
+    input.reuseBuffers();
+    const parts: Uint8Array[] = [];
+    let written = 1;
+    for await (const c of input.chunks) {
+      parts.push(c.slice());
+      if (written < cuts.length) {
+        await new Promise((r) => setTimeout(r, 20));
+        writeFileSync(path, all.subarray(cuts[written - 1], cuts[written]), { flag: "a" });
+        written++;
+      }
+    }
+    const got = Buffer.concat(parts);
+    assert.equal(got.length, all.length);
+    assert.ok(got.equals(all), "the bytes read differ from the file");
+  });
+
   it("decompresses gzip detected from content", async () => {
     const input = await openInput(gzPath);
     assert.equal(input.gzip, true);
