@@ -220,8 +220,9 @@ async function* fileChunks(path: string, buffers: ReadBuffers): AsyncGenerator<U
 
 /**
  * Reads a regular file from its start with READS_IN_FLIGHT positioned reads outstanding, each into
- * a fresh buffer (records keep views into them): the copies out of the page cache run on the
- * thread pool, side by side and alongside the parsing of the previous chunk on the main thread.
+ * a buffer from `buffers` (fresh, or the pool once the consumer allows it): the copies out of the
+ * page cache run on the thread pool, side by side and alongside the parsing of the previous chunk
+ * on the main thread.
  * A short read means the end of the file as it stood then; a file still being written (tcpdump -w)
  * goes on from exactly there, so no byte is skipped or read twice.
  */
@@ -256,8 +257,9 @@ async function* fileChunksAt(fd: number, buffers: ReadBuffers): AsyncGenerator<U
 }
 
 /**
- * Reads a file descriptor from its current offset in READ_CHUNK pieces, each into a fresh buffer,
- * with one read always in flight so the thread-pool read overlaps the parsing of the previous chunk.
+ * Reads a file descriptor from its current offset in READ_CHUNK pieces, each into a buffer from
+ * `buffers`, with one read always in flight so the thread-pool read overlaps the parsing of the
+ * previous chunk.
  */
 async function* fdChunks(fd: number, buffers: ReadBuffers): AsyncGenerator<Uint8Array> {
   let next = readChunk(fd, null, buffers);
