@@ -6,6 +6,7 @@
 // Text may carry placeholders ({server}, {serverIp}, {serverPort}, {client}, {clientIp}, {iface});
 // makeFinding fills them with the specifics a rule knows, else with an obvious stand-in (SERVER_IP).
 import type { Confidence, Finding, Severity } from "./types.js";
+import { strictlyIncreasing } from "./sorted.js";
 
 export type Category = "connecting" | "transfer" | "closing" | "host" | "evidence";
 
@@ -1025,7 +1026,11 @@ export function makeFinding(id: string, parts: FindingParts = {}): Finding {
     confirm: (parts.confirm ?? entry.confirm).map(fill),
     score: Math.max(0, Math.min(100, Math.round(parts.score ?? 50))),
   };
-  if (parts.streams?.length) finding.streams = [...new Set(parts.streams)].sort((a, b) => a - b);
+  // Unique and increasing; a list that already is (a flood cites one stream per SYN, in order) is
+  // taken as it is rather than going through a Set of a million numbers and a sort.
+  const streams = parts.streams;
+  if (streams?.length)
+    finding.streams = strictlyIncreasing(streams) ? streams : [...new Set(streams)].sort((a, b) => a - b);
   if (parts.sockets?.length) finding.sockets = parts.sockets;
   if (parts.sources?.length) finding.sources = parts.sources;
   return finding;

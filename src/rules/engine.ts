@@ -7,6 +7,7 @@ import { captureRules } from "./capture/index.js";
 import { type CatalogueEntry, type Category, catalogue, diagnosisIds } from "./catalogue.js";
 import { hostRules, hostThresholdDefaults } from "./host/index.js";
 import { probeRules } from "./probe/index.js";
+import { indexOfSorted, strictlyIncreasing } from "./sorted.js";
 import type { Confidence, Facts, Finding, Rule, RuleContext, Severity, Thresholds } from "./types.js";
 
 /** Every registered rule: capture-side first, then host-side, then active probes. */
@@ -195,22 +196,11 @@ class StreamSet {
   readonly #sorted: ArrayLike<number>;
 
   constructor(streams: number[]) {
-    let ordered = true;
-    for (let i = 1; i < streams.length && ordered; i++) ordered = streams[i] >= streams[i - 1];
-    this.#sorted = ordered ? streams : Float64Array.from(streams).sort();
+    this.#sorted = strictlyIncreasing(streams) ? streams : Float64Array.from(streams).sort();
   }
 
   has(stream: number): boolean {
-    const xs = this.#sorted;
-    let lo = 0;
-    let hi = xs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (xs[mid] < stream) lo = mid + 1;
-      else if (xs[mid] > stream) hi = mid - 1;
-      else return true;
-    }
-    return false;
+    return indexOfSorted(this.#sorted, stream) >= 0;
   }
 }
 

@@ -1,5 +1,6 @@
 // `tcpdoctor probe <host:port>...`: active connect probes. One line per attempt as it ends, a
 // summary per address for a series, then the diagnosis (the same report as `analyze`).
+import { endpoint as endpointOf } from "../../core/endpoint.js";
 import { exitNow } from "../../io/gc.js";
 import { parseTarget, runProbes, unescapeProbeText } from "../../io/probe.js";
 import { renderHuman } from "../../report/human.js";
@@ -44,8 +45,7 @@ function seconds(x: number): string {
 }
 
 function endpoint(p: ProbeAttempt): string {
-  if (p.outcome === "dns-failure") return p.target;
-  return p.address.includes(":") ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
+  return p.outcome === "dns-failure" ? p.target : endpointOf(p.address, p.port);
 }
 
 const OUTCOME_WORD: Record<ProbeAttempt["outcome"], string> = {

@@ -355,11 +355,13 @@ class V4Table {
   /** 0: empty; > 0: retired record + 1; < 0: live, -(LiveState slot + 1). */
   private value = new Int32Array(4096);
 
-  get(x: number, y: number, ports: number): number {
-    return this.value[this.find(x, y, ports)];
+  /** The value for endpoints (x, xPort) and (y, yPort) in canonical order; 0 when absent. */
+  get(x: number, xPort: number, y: number, yPort: number): number {
+    return this.value[this.find(x, y, portPair(xPort, yPort))];
   }
 
-  set(x: number, y: number, ports: number, value: number): void {
+  set(x: number, xPort: number, y: number, yPort: number, value: number): void {
+    const ports = portPair(xPort, yPort);
     const i = this.find(x, y, ports);
     if (this.value[i] === 0) {
       this.x[i] = x;
@@ -399,6 +401,11 @@ class V4Table {
       this.value[j] = value[i];
     }
   }
+}
+
+/** Two ports as one unsigned 32-bit number. */
+function portPair(first: number, second: number): number {
+  return ((first << 16) | second) >>> 0;
 }
 
 export interface TcpAnalyzerOptions {
@@ -713,8 +720,8 @@ export class TcpAnalyzer {
   ): Conversation {
     const srcFirst = srcV4 < dstV4 || (srcV4 === dstV4 && sport <= dport);
     const found = srcFirst
-      ? this.v4.get(srcV4, dstV4, ((sport << 16) | dport) >>> 0)
-      : this.v4.get(dstV4, srcV4, ((dport << 16) | sport) >>> 0);
+      ? this.v4.get(srcV4, sport, dstV4, dport)
+      : this.v4.get(dstV4, dport, srcV4, sport);
     if (found < 0) return this.bySlot[-found - 1]!;
     let conv: Conversation;
     if (found === 0) {
@@ -766,8 +773,8 @@ export class TcpAnalyzer {
       return;
     }
     const v = typeof value === "number" ? value + 1 : -(value.slot + 1);
-    if (conv.aFirstInKey) this.v4.set(conv.aV4, conv.bV4, ((conv.aPort << 16) | conv.bPort) >>> 0, v);
-    else this.v4.set(conv.bV4, conv.aV4, ((conv.bPort << 16) | conv.aPort) >>> 0, v);
+    if (conv.aFirstInKey) this.v4.set(conv.aV4, conv.aPort, conv.bV4, conv.bPort, v);
+    else this.v4.set(conv.bV4, conv.bPort, conv.aV4, conv.aPort, v);
   }
 
   /** A new connection on the ports of `old` (port reuse): it takes over the key; `old` is dropped. */

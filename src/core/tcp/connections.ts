@@ -498,9 +498,6 @@ class Conn {
   }
 }
 
-/** "ip:port", IPv6 in brackets (the notation of PacketAnalysis.src). */
-export { endpoint };
-
 /** Direction-independent key of a 4-tuple. */
 function flowKey(ipA: string, portA: number, ipB: string, portB: number): string {
   const a = `${ipA}|${portA}`;

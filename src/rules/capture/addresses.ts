@@ -2,29 +2,13 @@
 // flood from a million spoofed sources would otherwise cost a Map (or Set) of a million strings.
 // IPv4 addresses in their usual dotted form are kept as numbers; any other text is interned.
 import { ipv4Number, ipv4Text } from "../../core/decode/address.js";
-
-/** The number of a dotted-quad IPv4 address written the usual way ("10.0.0.1"), else -1. */
-export const ipv4Key: (text: string) => number = ipv4Number;
+import { indexOfSorted } from "../sorted.js";
 
 /** Keys of addresses that are not IPv4 start here (above every IPv4 number). */
 const OTHER_BASE = 2 ** 32;
 
 /** Up to this many frequent addresses are looked up in a Map rather than by binary search. */
 const MAX_LOOKUP = 4096;
-
-/** Index of `key` in the sorted `values`, or -1. */
-function search(values: ArrayLike<number>, key: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = values[mid];
-    if (v < key) lo = mid + 1;
-    else if (v > key) hi = mid - 1;
-    else return mid;
-  }
-  return -1;
-}
 
 /** One address and how often it was added. */
 export interface AddressCount {
@@ -100,7 +84,7 @@ export class AddressTally {
   /** How often `ip` was added. */
   countOf(ip: string): number {
     const { values, counts } = this.#runs();
-    const i = search(values, this.#keyOf(ip));
+    const i = indexOfSorted(values, this.#keyOf(ip));
     return i < 0 ? 0 : counts[i];
   }
 
@@ -113,7 +97,8 @@ export class AddressTally {
     n = 0;
     for (let i = 0; i < counts.length; i++) if (counts[i] >= min) keep[n++] = values[i];
     const others = new Map<string, number>();
-    for (const [text, id] of this.#otherIds) if (search(keep, OTHER_BASE + id) >= 0) others.set(text, id);
+    for (const [text, id] of this.#otherIds)
+      if (indexOfSorted(keep, OTHER_BASE + id) >= 0) others.set(text, id);
     return new AddressSet(keep, others);
   }
 
@@ -151,7 +136,7 @@ export class AddressTally {
     }
     const countOfKey = (key: number): number => {
       if (reaching) return reaching.get(key) ?? 0;
-      return counts[search(values, key)];
+      return counts[indexOfSorted(values, key)];
     };
     const picked: { key: number; count: number }[] = [];
     let pickedAbove = 0;
@@ -219,7 +204,7 @@ export class AddressSet {
 
   has(ip: string): boolean {
     const v4 = ipv4Number(ip);
-    if (v4 >= 0) return search(this.#keys, v4) >= 0;
+    if (v4 >= 0) return indexOfSorted(this.#keys, v4) >= 0;
     return this.#others.has(ip);
   }
 }

@@ -5,7 +5,7 @@
 import type { ConnectionSummary } from "../../core/tcp/types.js";
 import type { Facts } from "../types.js";
 import { type AddressSet, AddressTally } from "./addresses.js";
-import { captureEnd, type SideVotes, sideOfVotes } from "./common.js";
+import { captureEnd, perFacts, type SideVotes, sideOfVotes } from "./common.js";
 
 export interface AttemptThresholds {
   /**
@@ -60,9 +60,6 @@ export interface ServiceGroup {
 
 /** What is worked out once per facts and shared by every rule reading the attempts. */
 interface Census {
-  connections: ConnectionSummary[];
-  count: number;
-  capture: Facts["capture"];
   groups: ServiceGroup[];
   /** Client addresses seen on two connections or more (made when first needed). */
   repeatedClients?: AddressSet;
@@ -70,29 +67,11 @@ interface Census {
   byThresholds: Map<string, ServiceAttempts[]>;
 }
 
-// Rules run one after another on the same facts; seven of them read the attempts (six through
-// serviceAttempts, syn-flood through serviceGroups). Worked out once, let go of with the facts.
-const censuses = new WeakMap<Facts, Census>();
-
-function censusOf(facts: Facts): Census {
-  const known = censuses.get(facts);
-  if (
-    known &&
-    known.connections === facts.connections &&
-    known.count === facts.connections.length &&
-    known.capture === facts.capture
-  )
-    return known;
-  const census: Census = {
-    connections: facts.connections,
-    count: facts.connections.length,
-    capture: facts.capture,
-    groups: groupServices(facts.connections),
-    byThresholds: new Map(),
-  };
-  censuses.set(facts, census);
-  return census;
-}
+// Seven rules read the attempts (six through serviceAttempts, syn-flood through serviceGroups).
+const censusOf = perFacts((facts): Census => ({
+  groups: groupServices(facts.connections),
+  byThresholds: new Map(),
+}));
 
 /**
  * Per service, the attempts (SYN seen) in order, and the capture-side votes of all its connections.

@@ -1,8 +1,7 @@
 // Shared pieces of the capture-side rules: the documented rule shape, threshold reading, the
 // measurements several rules need (RTT of the path, loss, data segments) and number formatting.
 import type { ConnectionSummary, DirectionFacts, PeerSilence } from "../../core/tcp/types.js";
-import { type FindingParts, makeFinding } from "../catalogue.js";
-import type { Facts, Finding, Rule, RuleContext } from "../types.js";
+import type { Facts, Rule, RuleContext } from "../types.js";
 
 /** A rule that also says what it is and which thresholds it reads (for `tcpdoctor rules`). */
 export interface DocumentedRule extends Rule {
@@ -26,19 +25,32 @@ export function otherSide(s: Side): Side {
   return s === "client" ? "server" : "client";
 }
 
-const captureEnds = new WeakMap<Facts, { connections: Facts["connections"]; count: number; end: number }>();
-
-/** Seconds from the first to the last packet of the capture(s). Several rules ask: worked out once. */
-export function captureEnd(facts: Facts): number {
-  const known = captureEnds.get(facts);
-  if (known && known.connections === facts.connections && known.count === facts.connections.length) {
-    return Math.max(known.end, facts.capture?.duration ?? 0);
-  }
-  let end = 0;
-  for (const c of facts.connections) end = Math.max(end, c.start + c.duration);
-  captureEnds.set(facts, { connections: facts.connections, count: facts.connections.length, end });
-  return Math.max(end, facts.capture?.duration ?? 0);
+/**
+ * `make` worked out once per facts: rules run one after another on the same facts and several ask
+ * for the same thing. Worked out again when the facts' connections or capture were replaced.
+ */
+export function perFacts<T>(make: (facts: Facts) => T): (facts: Facts) => T {
+  const known = new WeakMap<
+    Facts,
+    { connections: Facts["connections"]; count: number; capture: Facts["capture"]; value: T }
+  >();
+  return (facts) => {
+    const k = known.get(facts);
+    const { connections, capture } = facts;
+    if (k && k.connections === connections && k.count === connections.length && k.capture === capture)
+      return k.value;
+    const value = make(facts);
+    known.set(facts, { connections, count: connections.length, capture, value });
+    return value;
+  };
 }
+
+/** Seconds from the first to the last packet of the capture(s). */
+export const captureEnd: (facts: Facts) => number = perFacts((facts) => {
+  let end = facts.capture?.duration ?? 0;
+  for (const c of facts.connections) end = Math.max(end, c.start + c.duration);
+  return end;
+});
 
 /** Largest value (a loop: spreading 100 000 connections into Math.max overflows the stack). */
 export function maxOf(xs: number[], empty = 0): number {
@@ -203,13 +215,6 @@ export function sideOfVotes(votes: SideVotes): CaptureSide | undefined {
   return best;
 }
 
-/** Where the captures of these connections were taken, by majority of the per-connection guesses. */
-export function captureSideOf(conns: ConnectionSummary[]): CaptureSide | undefined {
-  const votes: SideVotes = {};
-  for (const c of conns) if (c.captureSide) votes[c.captureSide] = (votes[c.captureSide] ?? 0) + 1;
-  return sideOfVotes(votes);
-}
-
 /** Placeholder values for catalogue texts from one connection. */
 export function varsOf(c: ConnectionSummary): Record<string, string | number> {
   return {
@@ -223,27 +228,6 @@ export function varsOf(c: ConnectionSummary): Record<string, string | number> {
 
 export function streamsOf(conns: ConnectionSummary[]): number[] {
   return conns.map((c) => c.stream);
-}
-
-function increasing(xs: number[]): boolean {
-  for (let i = 1; i < xs.length; i++) if (!(xs[i] > xs[i - 1])) return false;
-  return true;
-}
-
-/**
- * makeFinding for a finding that may cite very many streams (a flood cites one per SYN): the
- * streams are set the way makeFinding sets them (unique, increasing), taken as they are when they
- * already are so instead of going through a Set of a million numbers and a sort.
- */
-export function findingCiting(
-  id: string,
-  parts: Omit<FindingParts, "streams" | "sockets" | "sources">,
-  streams: number[],
-): Finding {
-  const finding = makeFinding(id, parts);
-  if (streams.length)
-    finding.streams = increasing(streams) ? streams : [...new Set(streams)].sort((a, b) => a - b);
-  return finding;
 }
 
 // ---------------------------------------------------------------------------- formatting

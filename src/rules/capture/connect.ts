@@ -1,5 +1,6 @@
 // Connecting: refused, silently dropped, sometimes dropped, unreachable, slow, half-finished.
 import type { ConnectionSummary } from "../../core/tcp/types.js";
+import { makeFinding } from "../catalogue.js";
 import type { Finding } from "../types.js";
 import { AddressTally } from "./addresses.js";
 import {
@@ -15,7 +16,6 @@ import {
   captureEnd,
   type DocumentedRule,
   established,
-  findingCiting,
   fmtSeconds,
   groupBy,
   listSome,
@@ -92,27 +92,24 @@ export const connectRefused: DocumentedRule = {
           ? `The host is reachable but nothing accepts connections on port ${s.serverPort} — the service is down, on another port or address, or a firewall rejects with a reset.`
           : `${s.answered.length} other attempts to the same port were answered, so the listener comes and goes (restarts, crashes) or a reject rule matches only some clients.`);
       out.push(
-        findingCiting(
-          "connect-refused",
-          {
-            severity: all ? "critical" : "warning",
-            confidence: "high",
-            summary,
-            evidence: {
-              server: s.server,
-              refused: n,
-              answered: s.answered.length,
-              unanswered: s.failed.length,
-              clients,
-              synFrames: s.refused.slice(0, 10).map((c) => c.firstFrame),
-              rstFrames: s.refused.slice(0, 10).map((c) => c.close.rstFrame ?? c.lastFrame),
-              rstAfterSeconds: sec(delay),
-            },
-            vars: vars(s, s.refused),
-            score: all ? 70 : 50,
+        makeFinding("connect-refused", {
+          severity: all ? "critical" : "warning",
+          confidence: "high",
+          summary,
+          evidence: {
+            server: s.server,
+            refused: n,
+            answered: s.answered.length,
+            unanswered: s.failed.length,
+            clients,
+            synFrames: s.refused.slice(0, 10).map((c) => c.firstFrame),
+            rstFrames: s.refused.slice(0, 10).map((c) => c.close.rstFrame ?? c.lastFrame),
+            rstAfterSeconds: sec(delay),
           },
+          vars: vars(s, s.refused),
+          score: all ? 70 : 50,
           streams,
-        ),
+        }),
       );
     }
     return out;
@@ -156,26 +153,23 @@ export const connectTimeout: DocumentedRule = {
         `${failed.length === 1 ? "The connection attempt" : `All ${failed.length} connection attempts`} to ${s.server} got no answer: ` +
         `${failed.length === 1 ? synSchedule(failed[0]) : `up to ${maxSyns} SYNs each`}, no SYN-ACK, no RST, no ICMP (${listStreams(streamsOf(failed))}). ${where}`;
       out.push(
-        findingCiting(
-          "connect-timeout",
-          {
-            confidence: maxSyns >= 3 ? "high" : "medium",
-            summary,
-            evidence: {
-              server: s.server,
-              unanswered: failed.length,
-              synsPerAttempt: failed.slice(0, 10).map((c) => c.handshake.synCount),
-              retryingForSeconds: failed
-                .slice(0, 10)
-                .map((c) => sec(c.start + c.duration - (c.handshake.firstSynAt ?? c.start))),
-              firstSynFrames: failed.slice(0, 10).map((c) => c.firstFrame),
-              captureSide: s.side ?? "unknown",
-            },
-            vars: vars(s, failed),
-            score: 50 + Math.min(30, 5 * maxSyns),
+        makeFinding("connect-timeout", {
+          confidence: maxSyns >= 3 ? "high" : "medium",
+          summary,
+          evidence: {
+            server: s.server,
+            unanswered: failed.length,
+            synsPerAttempt: failed.slice(0, 10).map((c) => c.handshake.synCount),
+            retryingForSeconds: failed
+              .slice(0, 10)
+              .map((c) => sec(c.start + c.duration - (c.handshake.firstSynAt ?? c.start))),
+            firstSynFrames: failed.slice(0, 10).map((c) => c.firstFrame),
+            captureSide: s.side ?? "unknown",
           },
-          streamsOf(failed),
-        ),
+          vars: vars(s, failed),
+          score: 50 + Math.min(30, 5 * maxSyns),
+          streams: streamsOf(failed),
+        }),
       );
     }
     return out;
@@ -220,29 +214,26 @@ export const intermittentConnectFailure: DocumentedRule = {
           : `Failures are interleaved with successes (${answeredAfter} attempts after the first failure still connected): a device on the path drops part of the new flows — a rate limit, an overloaded firewall, or loss.`;
       const summary = `${failed.length} of ${total} connection attempts to ${s.server} got no answer (SYN retransmitted, never answered) while ${s.answered.length} connected normally. ${pattern}`;
       out.push(
-        findingCiting(
-          "intermittent-connect-failure",
-          {
-            severity: fraction >= t.criticalFraction ? "critical" : "warning",
-            confidence: failed.length >= 3 ? "high" : "medium",
-            summary,
-            evidence: {
-              server: s.server,
-              attempts: total,
-              unanswered: failed.length,
-              connected: s.answered.length,
-              failureRate: Math.round(fraction * 1000) / 1000,
-              firstFailureAtSeconds: sec(firstFail),
-              openWhenFailuresBegan: open,
-              connectedAfterFirstFailure: answeredAfter,
-              unansweredStreams: streamsOf(failed).slice(0, 20),
-              captureSide: s.side ?? "unknown",
-            },
-            vars: vars(s, failed),
-            score: 40 + Math.round(fraction * 50),
+        makeFinding("intermittent-connect-failure", {
+          severity: fraction >= t.criticalFraction ? "critical" : "warning",
+          confidence: failed.length >= 3 ? "high" : "medium",
+          summary,
+          evidence: {
+            server: s.server,
+            attempts: total,
+            unanswered: failed.length,
+            connected: s.answered.length,
+            failureRate: Math.round(fraction * 1000) / 1000,
+            firstFailureAtSeconds: sec(firstFail),
+            openWhenFailuresBegan: open,
+            connectedAfterFirstFailure: answeredAfter,
+            unansweredStreams: streamsOf(failed).slice(0, 20),
+            captureSide: s.side ?? "unknown",
           },
-          [...streamsOf(failed), ...streamsOf(s.retried)],
-        ),
+          vars: vars(s, failed),
+          score: 40 + Math.round(fraction * 50),
+          streams: [...streamsOf(failed), ...streamsOf(s.retried)],
+        }),
       );
     }
     return out;
@@ -268,20 +259,17 @@ export const noRoute: DocumentedRule = {
           (i.type === 1 && i.code === 1),
       );
       out.push(
-        findingCiting(
-          "no-route",
-          {
-            confidence: "high",
-            summary:
-              `${plural(s.unreachable.length, "connection attempt")} to ${s.server} ${s.unreachable.length === 1 ? "was" : "were"} answered by ICMP destination unreachable (${codes.join(", ")}, frame ${icmp[0].frame}). ` +
-              (prohibited
-                ? "The code says 'administratively prohibited': a firewall on the path refuses the flow."
-                : "A router on the path has no route to the destination, or the host does not answer on its network."),
-            evidence: { server: s.server, attempts: s.unreachable.length, icmp: icmp.slice(0, 10) },
-            vars: vars(s, s.unreachable),
-          },
-          streamsOf(s.unreachable),
-        ),
+        makeFinding("no-route", {
+          confidence: "high",
+          summary:
+            `${plural(s.unreachable.length, "connection attempt")} to ${s.server} ${s.unreachable.length === 1 ? "was" : "were"} answered by ICMP destination unreachable (${codes.join(", ")}, frame ${icmp[0].frame}). ` +
+            (prohibited
+              ? "The code says 'administratively prohibited': a firewall on the path refuses the flow."
+              : "A router on the path has no route to the destination, or the host does not answer on its network."),
+          evidence: { server: s.server, attempts: s.unreachable.length, icmp: icmp.slice(0, 10) },
+          vars: vars(s, s.unreachable),
+          streams: streamsOf(s.unreachable),
+        }),
       );
     }
     return out;
@@ -340,25 +328,22 @@ export const slowHandshake: DocumentedRule = {
       }
       const summary = `${parts.join("; ")}: connecting took ${times.length ? `${fmtSeconds(minOf(times))} to ${fmtSeconds(maxOf(times))}` : "far longer than the path needs"}${rtt !== undefined ? ` instead of about ${fmtSeconds(rtt)}` : ""} (${listStreams(streamsOf(slow))}).`;
       out.push(
-        findingCiting(
-          "slow-handshake",
-          {
-            confidence: retried.length ? "high" : "medium",
-            summary,
-            evidence: {
-              server: s.server,
-              slow: slow.length,
-              connections: completed.length,
-              fraction: Math.round((slow.length / completed.length) * 1000) / 1000,
-              afterSynRetries: retried.length,
-              slowSynAck: slowSynAck.length,
-              connectSeconds: times.slice(0, 10).map((x) => sec(x)),
-              pathRttSeconds: sec(rtt),
-            },
-            vars: vars(s, slow),
+        makeFinding("slow-handshake", {
+          confidence: retried.length ? "high" : "medium",
+          summary,
+          evidence: {
+            server: s.server,
+            slow: slow.length,
+            connections: completed.length,
+            fraction: Math.round((slow.length / completed.length) * 1000) / 1000,
+            afterSynRetries: retried.length,
+            slowSynAck: slowSynAck.length,
+            connectSeconds: times.slice(0, 10).map((x) => sec(x)),
+            pathRttSeconds: sec(rtt),
           },
-          streamsOf(slow),
-        ),
+          vars: vars(s, slow),
+          streams: streamsOf(slow),
+        }),
       );
     }
     return out;
@@ -401,28 +386,25 @@ export const handshakeIncomplete: DocumentedRule = {
           ? "The SYN-ACKs reached the client host (captured there) and it never answered them: a local firewall drops them before TCP, or the connecting process is gone."
           : "The server keeps its half-open entries and retransmits SYN-ACKs; the return path to the clients, a stateful device in between, or the clients themselves (spoofed or gone) lose them.";
       out.push(
-        findingCiting(
-          "handshake-incomplete",
-          {
-            confidence: conns.some((c) => c.handshake.synAckCount >= 2) ? "high" : "medium",
-            summary: `${plural(conns.length, "handshake")} on ${server} from ${plural(sources, "client")} never completed: SYN-ACK sent (up to ${maxOf(conns.map((c) => c.handshake.synAckCount))} times) but no final ACK (${listStreams(streamsOf(conns))}). ${where}`,
-            evidence: {
-              server,
-              halfOpen: conns.length,
-              sources,
-              synAcksPerAttempt: conns.slice(0, 10).map((c) => c.handshake.synAckCount),
-              synFrames: conns.slice(0, 10).map((c) => c.firstFrame),
-            },
-            vars: {
-              server,
-              serverIp: conns[0].serverIp,
-              serverPort: conns[0].serverPort,
-              clientIp: sources === 1 ? conns[0].clientIp : "",
-            },
-            score: 40 + Math.min(30, conns.length),
+        makeFinding("handshake-incomplete", {
+          confidence: conns.some((c) => c.handshake.synAckCount >= 2) ? "high" : "medium",
+          summary: `${plural(conns.length, "handshake")} on ${server} from ${plural(sources, "client")} never completed: SYN-ACK sent (up to ${maxOf(conns.map((c) => c.handshake.synAckCount))} times) but no final ACK (${listStreams(streamsOf(conns))}). ${where}`,
+          evidence: {
+            server,
+            halfOpen: conns.length,
+            sources,
+            synAcksPerAttempt: conns.slice(0, 10).map((c) => c.handshake.synAckCount),
+            synFrames: conns.slice(0, 10).map((c) => c.firstFrame),
           },
-          streamsOf(conns),
-        ),
+          vars: {
+            server,
+            serverIp: conns[0].serverIp,
+            serverPort: conns[0].serverPort,
+            clientIp: sources === 1 ? conns[0].clientIp : "",
+          },
+          score: 40 + Math.min(30, conns.length),
+          streams: streamsOf(conns),
+        }),
       );
     }
     return out;

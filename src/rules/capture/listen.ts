@@ -1,11 +1,11 @@
 // The listening side under pressure: an accept queue that overflows, and SYN floods.
 import type { ConnectionSummary } from "../../core/tcp/types.js";
+import { makeFinding } from "../catalogue.js";
 import type { Finding } from "../types.js";
 import { AddressTally } from "./addresses.js";
 import { ATTEMPT_DEFAULTS, failureOwner, serviceAttempts, serviceGroups } from "./attempts.js";
 import {
   type DocumentedRule,
-  findingCiting,
   fmtPct,
   fmtSeconds,
   maxOf,
@@ -58,32 +58,29 @@ export const listenOverflow: DocumentedRule = {
         "The application does not call accept() fast enough (or at all) and its listen backlog is full.";
       const strong = s.side === "server" || s.ackIgnored.length > 0;
       out.push(
-        findingCiting(
-          "listen-overflow",
-          {
-            confidence: strong ? "high" : "medium",
-            summary,
-            evidence: {
-              server: s.server,
-              unanswered: s.failed.length,
-              connected: s.answered.length,
-              notServed: s.stuck.length,
-              ackIgnored: s.ackIgnored.length,
-              synsPerUnansweredAttempt: s.failed.slice(0, 10).map((c) => c.handshake.synCount),
-              unansweredStreams: streamsOf(s.failed).slice(0, 20),
-              notServedStreams: streamsOf(s.stuck).slice(0, 20),
-              captureSide: s.side ?? "unknown",
-            },
-            vars: { server: s.server, serverIp: s.serverIp, serverPort: s.serverPort },
-            score: strong ? 70 : 55,
+        makeFinding("listen-overflow", {
+          confidence: strong ? "high" : "medium",
+          summary,
+          evidence: {
+            server: s.server,
+            unanswered: s.failed.length,
+            connected: s.answered.length,
+            notServed: s.stuck.length,
+            ackIgnored: s.ackIgnored.length,
+            synsPerUnansweredAttempt: s.failed.slice(0, 10).map((c) => c.handshake.synCount),
+            unansweredStreams: streamsOf(s.failed).slice(0, 20),
+            notServedStreams: streamsOf(s.stuck).slice(0, 20),
+            captureSide: s.side ?? "unknown",
           },
-          [
+          vars: { server: s.server, serverIp: s.serverIp, serverPort: s.serverPort },
+          score: strong ? 70 : 55,
+          streams: [
             ...streamsOf(s.failed),
             ...streamsOf(s.stuck),
             ...streamsOf(s.ackIgnored),
             ...streamsOf(s.retried),
           ],
-        ),
+        }),
       );
     }
     return out;
@@ -167,30 +164,27 @@ export const synFlood: DocumentedRule = {
         ? `The server answered ${fmtPct(answered / bare)} of them, ${queued} from SYN-queue entries it kept retransmitting and the rest without keeping state — SYN cookies are absorbing the flood.`
         : `${unanswered} of them got no SYN-ACK at all: the SYN queue is full and SYNs are being dropped (or their sources are filtered as martians).`;
       out.push(
-        findingCiting(
-          "syn-flood",
-          {
-            confidence: distinctSources >= t.manySources ? "high" : "medium",
-            summary: `${bare} bare SYNs to ${server} from ${plural(distinctSources, "distinct source")} in ${fmtSeconds(span)} (${Math.round(rate)}/s), almost none completing the handshake. ${state} ${legit}`,
-            evidence: {
-              server,
-              bareSyns: bare,
-              sources: distinctSources,
-              // Worth listing only when some sources repeat (a few real attackers rather than spoofing).
-              topSources: topSources[0] && topSources[0].syns > 1 ? topSources : undefined,
-              ratePerSecond: Math.round(rate),
-              spanSeconds: sec(span),
-              synAcked: answered,
-              synAckRetransmitted: queued,
-              unanswered,
-              completedHandshakes: completed.length,
-              completedStreams: streamsOf(completed).slice(0, 10),
-            },
-            vars: { server, serverIp: g.serverIp, serverPort: g.serverPort },
-            score: 60 + Math.min(30, Math.round(Math.log10(bare) * 8)),
+        makeFinding("syn-flood", {
+          confidence: distinctSources >= t.manySources ? "high" : "medium",
+          summary: `${bare} bare SYNs to ${server} from ${plural(distinctSources, "distinct source")} in ${fmtSeconds(span)} (${Math.round(rate)}/s), almost none completing the handshake. ${state} ${legit}`,
+          evidence: {
+            server,
+            bareSyns: bare,
+            sources: distinctSources,
+            // Worth listing only when some sources repeat (a few real attackers rather than spoofing).
+            topSources: topSources[0] && topSources[0].syns > 1 ? topSources : undefined,
+            ratePerSecond: Math.round(rate),
+            spanSeconds: sec(span),
+            synAcked: answered,
+            synAckRetransmitted: queued,
+            unanswered,
+            completedHandshakes: completed.length,
+            completedStreams: streamsOf(completed).slice(0, 10),
           },
-          bareStreams,
-        ),
+          vars: { server, serverIp: g.serverIp, serverPort: g.serverPort },
+          score: 60 + Math.min(30, Math.round(Math.log10(bare) * 8)),
+          streams: bareStreams,
+        }),
       );
     }
     return out;

@@ -34,9 +34,6 @@ function connectFailed(p: ProbeAttempt): boolean {
   return p.outcome === "refused" || p.outcome === "timeout" || p.outcome === "unreachable";
 }
 
-/** "ip:port", IPv6 in brackets. */
-export { endpointOf };
-
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AddressTally, ipv4Key } from "../../../src/rules/capture/addresses.js";
+import { ipv4Number as ipv4Key } from "../../../src/core/decode/address.js";
+import { AddressTally } from "../../../src/rules/capture/addresses.js";
 
 /** Deterministic pseudo-random numbers (a linear congruential generator), so failures repeat. */
 function numbers(seed: number): () => number {
