@@ -3,7 +3,8 @@
 //   group   "ours" (the reader), "reference" (other tools; --no-reference skips), "cli"
 //           (tcpdoctor commands; --no-cli skips)
 //   inputs  which inputs it runs on ("bulk", "mpps", "synflood"); all when absent
-//   argv    (file) => command line; `stdin: true` feeds the file through `cat file |` instead
+//   argv    (file) => command line; `stdin: "pipe"` feeds the file through a shell pipe from
+//           cat instead, `stdin: "socket"` through a socket pair from cat
 //   needs   files or tools that must exist, else the entry is skipped with the reason printed
 //   json    the command prints one JSON line with { packets, seconds, maxRssMB } (our harness)
 //   exits   exit codes that mean success (default [0]; `analyze` exits 1 when it finds something)
@@ -35,9 +36,19 @@ export const entries = [
     label: "tcpdoctor reader+decoder (cat file |)",
     group: "ours",
     json: true,
-    stdin: true,
+    stdin: "pipe",
     inputs: ["bulk", "mpps"],
-    needs: readerBuild,
+    needs: [...readerBuild, "sh", "cat"],
+    argv: () => [node, readCapture, "--decode", "-"],
+  },
+  {
+    id: "reader+decoder-socket",
+    label: "tcpdoctor reader+decoder (stdin a socket pair)",
+    group: "ours",
+    json: true,
+    stdin: "socket",
+    inputs: ["mpps"],
+    needs: [...readerBuild, "cat"],
     argv: () => [node, readCapture, "--decode", "-"],
   },
   {

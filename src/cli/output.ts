@@ -2,6 +2,7 @@
 // that respects back-pressure, so `packets --json > file` on a large capture stays fast and bounded.
 import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { isatty } from "node:tty";
 import pc from "picocolors";
 import { UserError } from "./errors.js";
 
@@ -73,7 +74,9 @@ export async function checkOutputFile(option: string, path: string): Promise<voi
 
 /** Waiting silently for a terminal to type a capture looks like a hang: say what is awaited. */
 export function hintStdin(inputs: string[]): void {
-  if (inputs.includes("-") && process.stdin.isTTY)
+  // isatty(0), not process.stdin.isTTY: making process.stdin would turn a pipe non-blocking, and
+  // the capture reader reads pipes by blocking reads.
+  if (inputs.includes("-") && isatty(0))
     process.stderr.write(
       "tcpdoctor: reading from stdin (pipe a capture or command output in; Ctrl-D ends)\n",
     );

@@ -1,7 +1,7 @@
 // Byte sources for the capture reader: a file or stdin, gzip or not, always handed on as the
 // decompressed bytes in large chunks. The first 64 KiB are read ahead so callers can sniff the
 // format once, even on stdin, and then replayed.
-import { close, fstatSync, open, read } from "node:fs";
+import { close, fstatSync, open, read, readSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { isGzip } from "../core/capture/detect.js";
 import { CaptureFormatError } from "../core/capture/errors.js";
@@ -188,16 +188,21 @@ function describeOpenError(name: string, err: unknown): Error {
 function rawChunks(path: string, buffers: ReadBuffers): AsyncGenerator<Uint8Array> {
   if (path !== "-") return fileChunks(path, buffers);
   // Stdin redirected from a file reads like a file (from wherever its offset stands, so one read
-  // at a time). A pipe or terminal goes through process.stdin, which reads pipes on the event loop
-  // without a thread-pool round trip.
-  let isFile = false;
-  try {
-    isFile = fstatSync(0).isFile();
-  } catch {
-    isFile = false;
-  }
-  if (isFile) return fdChunks(0, buffers);
+  // at a time); a pipe or socket (`tcpdump -w - |`, a parent process) by blocking reads on this
+  // thread; a terminal through process.stdin.
+  const kind = descriptorKind(0);
+  if (kind === "file") return fdChunks(0, buffers);
+  if (kind === "stream") return streamChunks(0, buffers, stdinChunks);
   return stdinChunks();
+}
+
+function descriptorKind(fd: number): "file" | "stream" | "other" {
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() ? "file" : st.isFIFO() || st.isSocket() ? "stream" : "other";
+  } catch {
+    return "other";
+  }
 }
 
 async function* fileChunks(path: string, buffers: ReadBuffers): AsyncGenerator<Uint8Array> {
@@ -205,14 +210,13 @@ async function* fileChunks(path: string, buffers: ReadBuffers): AsyncGenerator<U
     open(path, "r", (err, fd) => (err ? reject(err) : resolve(fd))),
   );
   try {
-    let regular = false;
-    try {
-      regular = fstatSync(fd).isFile();
-    } catch {
-      regular = false;
-    }
     // A FIFO or a character device has no positions: one sequential read at a time.
-    yield* regular ? fileChunksAt(fd, buffers) : fdChunks(fd, buffers);
+    const kind = descriptorKind(fd);
+    yield* kind === "file"
+      ? fileChunksAt(fd, buffers)
+      : kind === "stream"
+        ? streamChunks(fd, buffers, () => fdChunks(fd, buffers))
+        : fdChunks(fd, buffers);
   } finally {
     close(fd, () => {});
   }
@@ -345,6 +349,53 @@ function readChunk(
   p.catch(() => undefined);
   return p;
 }
+
+/**
+ * Reads a pipe or a socket by blocking reads on the main thread, each of whatever the pipe holds
+ * (up to 64 KiB for a default pipe), into the pool once the consumer allows it.
+ *
+ * Why not the event loop: on a pipe every read is small, and the per-read cost of the stream
+ * machinery, paid on the same thread that parses, made stdin 1.6 times slower than the file for a
+ * 1-million-packet capture fed by `cat`; these reads cut that to about 1.2. Nothing else of the
+ * process waits meanwhile (Ctrl-C still ends it: no handler of ours holds SIGINT while a capture
+ * is read), and the event loop is let run every few reads so that timers and errors reported on
+ * the next tick (EPIPE on stdout) are not held up behind a fast producer.
+ *
+ * A descriptor someone made non-blocking (EAGAIN) goes on through `fallback`, from exactly where
+ * these reads stopped.
+ */
+async function* streamChunks(
+  fd: number,
+  buffers: ReadBuffers,
+  fallback: () => AsyncGenerator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let scratch: Uint8Array | undefined;
+  let reads = 0;
+  for (;;) {
+    const buf = buffers.reuse
+      ? (buffers.pool ??= new ReadBufferPool(READS_IN_FLIGHT + 2)).take()
+      : (scratch ??= new Uint8Array(READ_CHUNK));
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, READ_CHUNK, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EINTR") continue;
+      if (code === "EAGAIN") {
+        yield* fallback();
+        return;
+      }
+      throw err;
+    }
+    if (n === 0) return;
+    // Fresh memory of the size read, not a whole READ_CHUNK per 64 KiB: records may keep it alive.
+    yield buf === scratch ? buf.slice(0, n) : buf.subarray(0, n);
+    if (++reads % YIELD_EVERY_READS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Blocking reads between two turns of the event loop (about 1 MiB from a default pipe). */
+const YIELD_EVERY_READS = 16;
 
 async function* stdinChunks(): AsyncGenerator<Uint8Array> {
   // Leaving early must not destroy process.stdin: it belongs to the whole process.

@@ -1,6 +1,6 @@
 // The byte sources of the capture reader: files, gzip, stdin (file and pipe), and their errors.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -246,22 +246,34 @@ describe("readCaptureFile", () => {
   });
 });
 
+/**
+ * How the child's stdin is given: a file; a socket pair (what a parent process's "pipe" is),
+ * written in small pieces; a shell pipe from `cat`; a socket pair that the child has made
+ * non-blocking (by making process.stdin) before the first byte arrives.
+ */
+type StdinMode = "file" | "socket" | "pipe" | "non-blocking";
+
 /** Runs readCaptureFile("-") in a child process with the given stdin; returns its JSON summary. */
 function readStdinInChild(
-  stdin: "file" | "pipe",
+  stdin: StdinMode,
   path: string,
+  transient = false,
 ): Promise<{ summary: string[]; gzip: boolean }> {
   const script = `
     import { readCaptureFile } from ${JSON.stringify(join(repoRoot, "src/io/capture-source.ts"))};
+    if (${stdin === "non-blocking"}) void process.stdin.isTTY;
     const recs = [];
-    const info = await readCaptureFile("-", (r) => recs.push(r.frame + " " + r.tsSec + "." + r.tsNsec + " " + r.capLen + " " + Buffer.from(r.data).toString("base64")));
+    const info = await readCaptureFile("-", (r) => recs.push(r.frame + " " + r.tsSec + "." + r.tsNsec + " " + r.capLen + " " + Buffer.from(r.data).toString("base64")), { transientRecords: ${transient} });
     process.stdout.write(JSON.stringify({ summary: recs, gzip: info.gzip }));
   `;
+  const node = [process.execPath, "--import", "tsx", "--input-type=module", "-e", script];
   return new Promise((resolve, reject) => {
     const fd = stdin === "file" ? openSync(path, "r") : undefined;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    // The shell pipe: a fixed script, the file and the command as its arguments.
+    const argv = stdin === "pipe" ? ["sh", "-c", 'cat -- "$0" | "$@"', path, ...node] : node;
+    const child = spawn(argv[0], argv.slice(1), {
       cwd: repoRoot,
-      stdio: [fd ?? "pipe", "pipe", "pipe"],
+      stdio: [fd ?? (stdin === "pipe" ? "ignore" : "pipe"), "pipe", "pipe"],
     });
     if (fd !== undefined) closeSync(fd);
     let out = "";
@@ -272,8 +284,8 @@ function readStdinInChild(
     child.stderr!.on("data", (b) => {
       err += b;
     });
-    if (stdin === "pipe") {
-      // Write in small pieces so the reader sees many short pipe reads.
+    if (stdin === "socket" || stdin === "non-blocking") {
+      // Write in small pieces so the reader sees many short reads.
       const bytes = Buffer.from(bytesOf(path));
       let at = 0;
       const pump = () => {
@@ -284,7 +296,9 @@ function readStdinInChild(
         }
         child.stdin!.end();
       };
-      pump();
+      // Late enough that the child's first read finds nothing there yet.
+      if (stdin === "non-blocking") setTimeout(pump, 1500);
+      else pump();
     }
     child.on("error", reject);
     child.on("close", (code) => {
@@ -299,14 +313,38 @@ function bytesOf(path: string): Uint8Array {
 }
 
 describe("stdin", () => {
-  for (const mode of ["file", "pipe"] as const) {
+  for (const mode of ["file", "socket", "pipe"] as const) {
     for (const path of [plainPath, gzPath]) {
-      it(`reads "-" from a ${mode}${path === gzPath ? " (gzip)" : ""}`, async () => {
-        const expected = summary((await readAll(plainPath)).recs);
-        const got = await readStdinInChild(mode, path);
-        assert.deepEqual(got.summary, expected);
-        assert.equal(got.gzip, path === gzPath);
-      });
+      for (const transient of [false, true]) {
+        const what = `${mode}${path === gzPath ? " (gzip)" : ""}${transient ? ", records transient" : ""}`;
+        it(`reads "-" from a ${what}`, async () => {
+          const expected = summary((await readAll(plainPath)).recs);
+          const got = await readStdinInChild(mode, path, transient);
+          assert.deepEqual(got.summary, expected);
+          assert.equal(got.gzip, path === gzPath);
+        });
+      }
     }
   }
+
+  it("reads a named pipe (FIFO) given as the path, with fresh and with transient records", async () => {
+    const expected = summary((await readAll(plainPath)).recs);
+    for (const transient of [false, true]) {
+      const fifo = join(tmp, `capture-${transient}.fifo`);
+      const made = spawnSync("mkfifo", [fifo]);
+      if (made.status !== 0) return void console.log(`# skipped: mkfifo failed (${made.stderr})`);
+      // The writer is another process: the reader blocks this thread while it waits for bytes.
+      const writer = spawn("sh", ["-c", 'cat -- "$0" > "$1"', plainPath, fifo], { stdio: "ignore" });
+      const got: string[] = [];
+      await readCaptureFile(fifo, (r) => got.push(summary([r])[0]), { transientRecords: transient });
+      await new Promise((resolve) => writer.once("close", resolve));
+      assert.deepEqual(got, expected, `transient ${transient}`);
+    }
+  });
+
+  it("reads a stdin that was made non-blocking before any byte came", async () => {
+    const expected = summary((await readAll(plainPath)).recs);
+    const got = await readStdinInChild("non-blocking", plainPath, true);
+    assert.deepEqual(got.summary, expected);
+  });
 });
