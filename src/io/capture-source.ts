@@ -11,8 +11,8 @@ import type { CaptureFileInfo, PacketRecord, ReaderWarning } from "../core/types
 /** Size of the sniffing window handed out as `head`. */
 export const HEAD_BYTES = 64 * 1024;
 /**
- * Read size for files (and stdin redirected from a file). Every read gets a fresh buffer, or,
- * once the consumer allows it (OpenedInput.reuseBuffers), one of a few reused ones.
+ * Read size for files, and the most one read of a pipe or socket asks for. Every read gets a fresh
+ * buffer, or, once the consumer allows it (OpenedInput.reuseBuffers), one of a few reused ones.
  */
 const READ_CHUNK = 1024 * 1024;
 /**
@@ -31,9 +31,9 @@ export interface OpenedInput {
   /** The input was gzip-compressed (detected from content, not the file name). */
   gzip: boolean;
   /**
-   * From the next read on, reads a file (or stdin redirected from one) into a few page-aligned
-   * buffers used in turn instead of fresh memory: each chunk, and every view into it, is then
-   * valid only until the next chunk is asked for. `head` stays valid. No effect on pipes and gzip.
+   * From the next read on, reads into a few page-aligned buffers used in turn instead of fresh
+   * memory: each chunk, and every view into it, is then valid only until the next chunk is asked
+   * for. `head` stays valid. No effect on gzip input and terminals.
    */
   reuseBuffers(): void;
 }
@@ -192,7 +192,7 @@ function rawChunks(path: string, buffers: ReadBuffers): AsyncGenerator<Uint8Arra
   // thread; a terminal through process.stdin.
   const kind = descriptorKind(0);
   if (kind === "file") return fdChunks(0, buffers);
-  if (kind === "stream") return streamChunks(0, buffers, stdinChunks);
+  if (kind === "stream") return streamChunks(0, buffers, stdinChunks());
   return stdinChunks();
 }
 
@@ -210,12 +210,13 @@ async function* fileChunks(path: string, buffers: ReadBuffers): AsyncGenerator<U
     open(path, "r", (err, fd) => (err ? reject(err) : resolve(fd))),
   );
   try {
-    // A FIFO or a character device has no positions: one sequential read at a time.
+    // A named pipe (opened blocking, by us) reads like stdin's; a character device has no
+    // positions: one sequential read at a time.
     const kind = descriptorKind(fd);
     yield* kind === "file"
       ? fileChunksAt(fd, buffers)
       : kind === "stream"
-        ? streamChunks(fd, buffers, () => fdChunks(fd, buffers))
+        ? streamChunks(fd, buffers)
         : fdChunks(fd, buffers);
   } finally {
     close(fd, () => {});
@@ -288,6 +289,11 @@ interface ReadBuffers {
   pool: ReadBufferPool | undefined;
 }
 
+/** The next buffer of the pool once the consumer allows reuse; undefined while reads get fresh memory. */
+function pooledBuffer(buffers: ReadBuffers): Uint8Array | undefined {
+  return buffers.reuse ? (buffers.pool ??= new ReadBufferPool(READS_IN_FLIGHT + 2)).take() : undefined;
+}
+
 /**
  * A few READ_CHUNK buffers, handed out in turn: with READS_IN_FLIGHT reads outstanding and one
  * chunk being parsed, a buffer comes round again only after its chunk was let go of.
@@ -337,9 +343,7 @@ function readChunk(
   buffers: ReadBuffers,
 ): Promise<Uint8Array | undefined> {
   const p = new Promise<Uint8Array | undefined>((resolve, reject) => {
-    const buf = buffers.reuse
-      ? (buffers.pool ??= new ReadBufferPool(READS_IN_FLIGHT + 2)).take()
-      : Buffer.allocUnsafeSlow(READ_CHUNK);
+    const buf = pooledBuffer(buffers) ?? Buffer.allocUnsafeSlow(READ_CHUNK);
     read(fd, buf, 0, READ_CHUNK, position, (err, n) => {
       if (err) reject(err);
       else resolve(n === 0 ? undefined : n === READ_CHUNK ? buf : buf.subarray(0, n));
@@ -361,35 +365,34 @@ function readChunk(
  * is read), and the event loop is let run every few reads so that timers and errors reported on
  * the next tick (EPIPE on stdout) are not held up behind a fast producer.
  *
- * A descriptor someone made non-blocking (EAGAIN) goes on through `fallback`, from exactly where
- * these reads stopped.
+ * A descriptor someone else made non-blocking (stdin: EAGAIN) goes on through `whenNonBlocking`,
+ * from exactly where these reads stopped; without it, EAGAIN is an error like any other.
  */
 async function* streamChunks(
   fd: number,
   buffers: ReadBuffers,
-  fallback: () => AsyncGenerator<Uint8Array>,
+  whenNonBlocking?: AsyncGenerator<Uint8Array>,
 ): AsyncGenerator<Uint8Array> {
   let scratch: Uint8Array | undefined;
   let reads = 0;
   for (;;) {
-    const buf = buffers.reuse
-      ? (buffers.pool ??= new ReadBufferPool(READS_IN_FLIGHT + 2)).take()
-      : (scratch ??= new Uint8Array(READ_CHUNK));
+    const pooled = pooledBuffer(buffers);
+    const buf = pooled ?? (scratch ??= new Uint8Array(READ_CHUNK));
     let n: number;
     try {
       n = readSync(fd, buf, 0, READ_CHUNK, null);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EINTR") continue;
-      if (code === "EAGAIN") {
-        yield* fallback();
+      if (code === "EAGAIN" && whenNonBlocking) {
+        yield* whenNonBlocking;
         return;
       }
       throw err;
     }
     if (n === 0) return;
     // Fresh memory of the size read, not a whole READ_CHUNK per 64 KiB: records may keep it alive.
-    yield buf === scratch ? buf.slice(0, n) : buf.subarray(0, n);
+    yield pooled ? buf.subarray(0, n) : buf.slice(0, n);
     if (++reads % YIELD_EVERY_READS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

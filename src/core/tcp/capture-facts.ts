@@ -157,9 +157,10 @@ function sameBytes(
 /**
  * Packets of the last duplicate window in arrival order, as a growable ring of parallel arrays:
  * their time, bucket, the packet and its captured bytes (a view into the record until
- * detachBytes() copies it; both held only while in the window). A table from bucket to the newest position in it, and a link from each
- * position to the previous one of its table slot, find the packets of a bucket; positions older
- * than `head` have left the window, so nothing is ever deleted from the table.
+ * detachBytes() copies it; both held only while in the window). A table from bucket to the
+ * newest position in it, and a link from each position to the previous one of its table slot,
+ * find the packets of a bucket; positions older than `head` have left the window, so nothing is
+ * ever deleted from the table.
  */
 class RecentPackets {
   capacity = 1024;
@@ -185,13 +186,15 @@ class RecentPackets {
 
   /** Forgets the entries older than `cutoff` (times are in arrival order). */
   expire(cutoff: number): void {
-    while (this.head < this.tail) {
-      const i = this.head % this.capacity;
-      if (!(this.at[i] < cutoff)) return;
-      this.packet[i] = undefined;
-      this.data[i] = undefined;
-      this.head++;
-    }
+    while (this.head < this.tail && this.at[this.head % this.capacity] < cutoff) this.dropOldest();
+  }
+
+  /** Lets go of the oldest entry. */
+  private dropOldest(): void {
+    const i = this.head % this.capacity;
+    this.packet[i] = undefined;
+    this.data[i] = undefined;
+    this.head++;
   }
 
   /** Copies the bytes still viewed in callers' records, which may be overwritten after this. */
@@ -215,12 +218,7 @@ class RecentPackets {
     from: number,
     to: number,
   ): void {
-    if (this.tail - this.head >= MAX_RECENT_PACKETS) {
-      const i = this.head % this.capacity;
-      this.packet[i] = undefined;
-      this.data[i] = undefined;
-      this.head++;
-    }
+    if (this.tail - this.head >= MAX_RECENT_PACKETS) this.dropOldest();
     if (this.tail - this.head === this.capacity) this.grow();
     const pos = this.tail++;
     const i = pos % this.capacity;
