@@ -7,6 +7,7 @@ import { isGzip } from "../core/capture/detect.js";
 import { CaptureFormatError } from "../core/capture/errors.js";
 import { CaptureParser } from "../core/capture/parser.js";
 import type { CaptureFileInfo, PacketRecord, ReaderWarning } from "../core/types.js";
+import { DEFAULT_PIPE_BYTES, enlargePipe } from "./pipe-size.js";
 
 /** Size of the sniffing window handed out as `head`. */
 export const HEAD_BYTES = 64 * 1024;
@@ -192,14 +193,14 @@ function rawChunks(path: string, buffers: ReadBuffers): AsyncGenerator<Uint8Arra
   // thread; a terminal through process.stdin.
   const kind = descriptorKind(0);
   if (kind === "file") return fdChunks(0, buffers);
-  if (kind === "stream") return streamChunks(0, buffers, stdinChunks());
+  if (kind === "pipe" || kind === "socket") return streamChunks(0, kind, buffers, stdinChunks());
   return stdinChunks();
 }
 
-function descriptorKind(fd: number): "file" | "stream" | "other" {
+function descriptorKind(fd: number): "file" | "pipe" | "socket" | "other" {
   try {
     const st = fstatSync(fd);
-    return st.isFile() ? "file" : st.isFIFO() || st.isSocket() ? "stream" : "other";
+    return st.isFile() ? "file" : st.isFIFO() ? "pipe" : st.isSocket() ? "socket" : "other";
   } catch {
     return "other";
   }
@@ -215,8 +216,8 @@ async function* fileChunks(path: string, buffers: ReadBuffers): AsyncGenerator<U
     const kind = descriptorKind(fd);
     yield* kind === "file"
       ? fileChunksAt(fd, buffers)
-      : kind === "stream"
-        ? streamChunks(fd, buffers)
+      : kind === "pipe" || kind === "socket"
+        ? streamChunks(fd, kind, buffers)
         : fdChunks(fd, buffers);
   } finally {
     close(fd, () => {});
@@ -365,16 +366,21 @@ function readChunk(
  * is read), and the event loop is let run every few reads so that timers and errors reported on
  * the next tick (EPIPE on stdout) are not held up behind a fast producer.
  *
+ * A pipe that a read finds full (a bulk writer such as `cat` or `tcpdump -w -`) is enlarged, once,
+ * to cut the number of reads and wake-ups (see pipe-size.ts); a socket already buffers more.
+ *
  * A descriptor someone else made non-blocking (stdin: EAGAIN) goes on through `whenNonBlocking`,
  * from exactly where these reads stopped; without it, EAGAIN is an error like any other.
  */
 async function* streamChunks(
   fd: number,
+  kind: "pipe" | "socket",
   buffers: ReadBuffers,
   whenNonBlocking?: AsyncGenerator<Uint8Array>,
 ): AsyncGenerator<Uint8Array> {
   let scratch: Uint8Array | undefined;
   let reads = 0;
+  let enlarge = kind === "pipe";
   for (;;) {
     const pooled = pooledBuffer(buffers);
     const buf = pooled ?? (scratch ??= new Uint8Array(READ_CHUNK));
@@ -391,6 +397,10 @@ async function* streamChunks(
       throw err;
     }
     if (n === 0) return;
+    if (enlarge && n >= DEFAULT_PIPE_BYTES) {
+      enlarge = false;
+      enlargePipe(fd);
+    }
     // Fresh memory of the size read, not a whole READ_CHUNK per 64 KiB: records may keep it alive.
     yield pooled ? buf.subarray(0, n) : buf.slice(0, n);
     if (++reads % YIELD_EVERY_READS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
