@@ -3,7 +3,7 @@
 // Why: a default pipe holds 64 KiB, so a 182 MB capture fed by `cat` or `tcpdump -w -` takes
 // ~2,800 reads, each of which must wait for the writer to be woken and refill the pipe; reading
 // it that way took 1.2-1.3 times as long as reading the file. With a 1 MiB pipe the same capture
-// takes ~175 reads and comes within a few per cent of the file. The writer gains too: tcpdump
+// takes ~175 reads and 1.02-1.1 times the file's time. The writer gains too: tcpdump
 // writing into a fuller buffer blocks less often, and a sniffer that blocks drops packets.
 //
 // How: Node has no fcntl, so a one-line perl (part of every Debian and Ubuntu base system) is
