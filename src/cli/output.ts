@@ -75,7 +75,7 @@ export async function checkOutputFile(option: string, path: string): Promise<voi
 /** Waiting silently for a terminal to type a capture looks like a hang: say what is awaited. */
 export function hintStdin(inputs: string[]): void {
   // isatty(0), not process.stdin.isTTY: making process.stdin would turn a pipe non-blocking, and
-  // the capture reader reads pipes by blocking reads.
+  // the capture reader's own reads of pipes and sockets need them blocking.
   if (inputs.includes("-") && isatty(0))
     process.stderr.write(
       "tcpdoctor: reading from stdin (pipe a capture or command output in; Ctrl-D ends)\n",

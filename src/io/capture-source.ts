@@ -7,7 +7,7 @@ import { isGzip } from "../core/capture/detect.js";
 import { CaptureFormatError } from "../core/capture/errors.js";
 import { CaptureParser } from "../core/capture/parser.js";
 import type { CaptureFileInfo, PacketRecord, ReaderWarning } from "../core/types.js";
-import { DEFAULT_PIPE_BYTES, enlargePipe } from "./pipe-size.js";
+import { DEFAULT_PIPE_BYTES, enlargePipe, wakePipeReader } from "./pipe-size.js";
 
 /** Size of the sniffing window handed out as `head`. */
 export const HEAD_BYTES = 64 * 1024;
@@ -189,11 +189,12 @@ function describeOpenError(name: string, err: unknown): Error {
 function rawChunks(path: string, buffers: ReadBuffers): AsyncGenerator<Uint8Array> {
   if (path !== "-") return fileChunks(path, buffers);
   // Stdin redirected from a file reads like a file (from wherever its offset stands, so one read
-  // at a time); a pipe or socket (`tcpdump -w - |`, a parent process) by blocking reads on this
-  // thread; a terminal through process.stdin.
+  // at a time); a pipe (`tcpdump -w - |`) by reads on the thread pool; a socket (a parent
+  // process's stdio) by blocking reads on this thread; a terminal through process.stdin.
   const kind = descriptorKind(0);
   if (kind === "file") return fdChunks(0, buffers);
-  if (kind === "pipe" || kind === "socket") return streamChunks(0, kind, buffers, stdinChunks());
+  if (kind === "pipe") return pipeChunks(0, buffers, stdinChunks());
+  if (kind === "socket") return socketChunks(0, buffers, stdinChunks());
   return stdinChunks();
 }
 
@@ -216,9 +217,11 @@ async function* fileChunks(path: string, buffers: ReadBuffers): AsyncGenerator<U
     const kind = descriptorKind(fd);
     yield* kind === "file"
       ? fileChunksAt(fd, buffers)
-      : kind === "pipe" || kind === "socket"
-        ? streamChunks(fd, kind, buffers)
-        : fdChunks(fd, buffers);
+      : kind === "pipe"
+        ? pipeChunks(fd, buffers)
+        : kind === "socket"
+          ? socketChunks(fd, buffers)
+          : fdChunks(fd, buffers);
   } finally {
     close(fd, () => {});
   }
@@ -356,33 +359,98 @@ function readChunk(
 }
 
 /**
- * Reads a pipe or a socket by blocking reads on the main thread, each of whatever the pipe holds
- * (up to 64 KiB for a default pipe), into the pool once the consumer allows it.
- *
- * Why not the event loop: on a pipe every read is small, and the per-read cost of the stream
- * machinery, paid on the same thread that parses, made stdin 1.6 times slower than the file for a
- * 1-million-packet capture fed by `cat`; these reads cut that to about 1.2, and 1.02-1.1 once the
- * pipe is enlarged. Thread-pool reads (as for files) were a few per cent faster still, but libuv
- * joins its threads at exit, and a read left waiting on an open, silent pipe (an idle tcpdump)
- * then holds the exit for ever. Nothing else of the process waits meanwhile (Ctrl-C still ends it: no handler of ours holds SIGINT while a capture
- * is read), and the event loop is let run every few reads so that timers and errors reported on
- * the next tick (EPIPE on stdout) are not held up behind a fast producer.
+ * Reads a pipe with one read always in flight on the thread pool, as a file is read: the copy out
+ * of the kernel runs beside the parsing of the previous chunk instead of on the thread that
+ * parses. Each read takes whatever the pipe holds, into the pool once the consumer allows it,
+ * else into a scratch buffer copied out at the size read (a slow writer such as a live tcpdump
+ * gives reads of a few hundred bytes, which must not each keep a 1 MiB buffer alive).
  *
  * A pipe that a read finds full (a bulk writer such as `cat` or `tcpdump -w -`) is enlarged, once,
- * to cut the number of reads and wake-ups (see pipe-size.ts); a socket already buffers more.
+ * to cut the number of reads and wake-ups (see pipe-size.ts).
+ *
+ * Measured on a 1-million-packet capture fed by `cat` (182 MB), against the file: blocking reads on
+ * the main thread took 1.2-1.3 times as long from a default pipe and 1.08 from the enlarged one;
+ * these reads of the enlarged pipe, 1.02.
+ *
+ * Leaving early with a read still waiting matters: libuv joins its threads at exit, so a read
+ * waiting on a pipe whose writer stays open and silent (an idle tcpdump) would hold the exit for
+ * ever. The pipe is then given one byte of our own (see wakePipeReader), which ends that read.
  *
  * A descriptor someone else made non-blocking (stdin: EAGAIN) goes on through `whenNonBlocking`,
  * from exactly where these reads stopped; without it, EAGAIN is an error like any other.
  */
-async function* streamChunks(
+async function* pipeChunks(
   fd: number,
-  kind: "pipe" | "socket",
+  buffers: ReadBuffers,
+  whenNonBlocking?: AsyncGenerator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let scratch: Uint8Array | undefined;
+  const readPipe = (): Promise<Uint8Array | undefined> => {
+    const p = new Promise<Uint8Array | undefined>((resolve, reject) => {
+      const pooled = pooledBuffer(buffers);
+      const buf = pooled ?? (scratch ??= new Uint8Array(READ_CHUNK));
+      read(fd, buf, 0, READ_CHUNK, null, (err, n) => {
+        if (err) reject(err);
+        else resolve(n === 0 ? undefined : pooled ? buf.subarray(0, n) : buf.slice(0, n));
+      });
+    });
+    // The read-ahead may fail before anyone awaits it: that is not an unhandled rejection.
+    p.catch(() => undefined);
+    return p;
+  };
+  let enlarge = true;
+  let pending: Promise<Uint8Array | undefined> | undefined = readPipe();
+  try {
+    for (;;) {
+      let chunk: Uint8Array | undefined;
+      try {
+        chunk = await pending;
+      } catch (err) {
+        pending = undefined;
+        if ((err as NodeJS.ErrnoException).code === "EAGAIN" && whenNonBlocking) {
+          yield* whenNonBlocking;
+          return;
+        }
+        throw err;
+      }
+      if (chunk === undefined) {
+        pending = undefined;
+        return;
+      }
+      if (enlarge && chunk.length >= DEFAULT_PIPE_BYTES) {
+        enlarge = false;
+        enlargePipe(fd);
+      }
+      pending = readPipe();
+      yield chunk;
+    }
+  } finally {
+    if (pending) wakePipeReader(fd);
+  }
+}
+
+/**
+ * Reads a socket by blocking reads on the main thread, each of whatever the socket holds, into the
+ * pool once the consumer allows it. (A socket cannot be handed a byte of our own to end a read
+ * left waiting at exit, see pipeChunks; its larger buffer already makes its reads few.)
+ *
+ * Why not the event loop: the per-read cost of the stream machinery, paid on the same thread that
+ * parses, made stdin 1.6 times slower than the file for a 1-million-packet capture; these reads
+ * come within about 1.1. Nothing else of the process waits meanwhile (Ctrl-C still ends it: no
+ * handler of ours holds SIGINT while a capture is read), and the event loop is let run every few
+ * reads so that timers and errors reported on the next tick (EPIPE on stdout) are not held up
+ * behind a fast producer.
+ *
+ * A descriptor someone else made non-blocking (stdin: EAGAIN) goes on through `whenNonBlocking`,
+ * from exactly where these reads stopped; without it, EAGAIN is an error like any other.
+ */
+async function* socketChunks(
+  fd: number,
   buffers: ReadBuffers,
   whenNonBlocking?: AsyncGenerator<Uint8Array>,
 ): AsyncGenerator<Uint8Array> {
   let scratch: Uint8Array | undefined;
   let reads = 0;
-  let enlarge = kind === "pipe";
   for (;;) {
     const pooled = pooledBuffer(buffers);
     const buf = pooled ?? (scratch ??= new Uint8Array(READ_CHUNK));
@@ -399,17 +467,13 @@ async function* streamChunks(
       throw err;
     }
     if (n === 0) return;
-    if (enlarge && n >= DEFAULT_PIPE_BYTES) {
-      enlarge = false;
-      enlargePipe(fd);
-    }
-    // Fresh memory of the size read, not a whole READ_CHUNK per 64 KiB: records may keep it alive.
+    // Fresh memory of the size read, not a whole READ_CHUNK per small read: records may keep it alive.
     yield pooled ? buf.subarray(0, n) : buf.slice(0, n);
     if (++reads % YIELD_EVERY_READS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
-/** Blocking reads between two turns of the event loop (about 1 MiB from a default pipe). */
+/** Blocking socket reads between two turns of the event loop. */
 const YIELD_EVERY_READS = 16;
 
 async function* stdinChunks(): AsyncGenerator<Uint8Array> {

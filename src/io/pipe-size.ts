@@ -3,7 +3,7 @@
 // Why: a default pipe holds 64 KiB, so a 182 MB capture fed by `cat` or `tcpdump -w -` takes
 // ~2,800 reads, each of which must wait for the writer to be woken and refill the pipe; reading
 // it that way took 1.2-1.3 times as long as reading the file. With a 1 MiB pipe the same capture
-// takes ~175 reads and 1.02-1.1 times the file's time. The writer gains too: tcpdump
+// takes ~175 reads and about the file's time. The writer gains too: tcpdump
 // writing into a fuller buffer blocks less often, and a sniffer that blocks drops packets.
 //
 // How: Node has no fcntl, so a one-line perl (part of every Debian and Ubuntu base system) is
@@ -13,6 +13,7 @@
 // changes. The child runs alongside the reads; nothing waits for it.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, constants, openSync, writeSync } from "node:fs";
 
 /** What a pipe is enlarged to: the default /proc/sys/fs/pipe-max-size, allowed to any user. */
 export const PIPE_BYTES = 1024 * 1024;
@@ -44,3 +45,25 @@ export function enlargePipe(fd: number, bytes = PIPE_BYTES, perl = "perl"): Chil
   child.unref();
   return child;
 }
+
+/**
+ * Ends a read left waiting on the pipe `fd` (we read it and are leaving early): one byte is
+ * written into the pipe through /proc/self/fd, which opens the same pipe for writing. The read
+ * gets that byte, which nobody wants any more. Needed because libuv joins its thread pool at exit
+ * and a thread blocked in read() on a pipe whose writer stays open and silent never returns.
+ * Non-blocking: a full pipe (EAGAIN) means the read has data and ends by itself. Best effort
+ * elsewhere (no /proc): the read ends when the writer writes or closes.
+ */
+export function wakePipeReader(fd: number): void {
+  let w: number | undefined;
+  try {
+    w = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+    writeSync(w, WAKE_BYTE);
+  } catch {
+    // EAGAIN (full: the read returns anyway), ENOENT (no /proc), ENXIO (nobody reading any more).
+  } finally {
+    if (w !== undefined) closeSync(w);
+  }
+}
+
+const WAKE_BYTE = new Uint8Array(1);

@@ -333,11 +333,13 @@ describe("stdin", () => {
       const fifo = join(tmp, `capture-${transient}.fifo`);
       const made = spawnSync("mkfifo", [fifo]);
       if (made.status !== 0) return void console.log(`# skipped: mkfifo failed (${made.stderr})`);
-      // The writer is another process: the reader blocks this thread while it waits for bytes.
       const writer = spawn("sh", ["-c", 'cat -- "$0" > "$1"', plainPath, fifo], { stdio: "ignore" });
+      // Listened for from the start: the reads leave the event loop running, so the writer may
+      // be gone before the last record is read.
+      const writerDone = new Promise((resolve) => writer.once("close", resolve));
       const got: string[] = [];
       await readCaptureFile(fifo, (r) => got.push(summary([r])[0]), { transientRecords: transient });
-      await new Promise((resolve) => writer.once("close", resolve));
+      await writerDone;
       assert.deepEqual(got, expected, `transient ${transient}`);
     }
   });

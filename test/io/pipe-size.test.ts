@@ -2,7 +2,7 @@
 // doing it for a bulk writer on stdin but not for a few bytes.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, write, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -133,5 +133,50 @@ describe("reading a capture from a stdin pipe", { skip }, () => {
     const got = await readThroughPipe(capture("small.pcap", 10));
     assert.equal(got.packets, 10);
     assert.equal(got.pipeBytes, DEFAULT_PIPE_BYTES);
+  });
+});
+
+describe("leaving a pipe early", { skip }, () => {
+  it("ends the process at once although the writer stays open and silent", async () => {
+    // A valid start longer than the reader's 64 KiB look-ahead, then a record header no capture
+    // has: the reader stops there, with a read of the next bytes already waiting on the pipe.
+    const good = pcapFile(
+      {},
+      Array.from({ length: 160 }, (_, i) => ({ sec: 1700000000, frac: i, data: payload(600, i) })),
+    );
+    const bad = new Uint8Array(16);
+    new DataView(bad.buffer).setUint32(8, 0x7fffffff, true);
+    const fifo = join(tmp, "silent.fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    // Read-write: the test holds the pipe open for writing, and writes nothing more nor closes it
+    // while the reader runs.
+    const fd = openSync(fifo, "r+");
+    const script = `
+      import { readCaptureFile } from ${JSON.stringify(join(repoRoot, "src/io/capture-source.ts"))};
+      try { await readCaptureFile("-", () => {}); } catch (err) { process.stdout.write(err.message); }
+    `;
+    const started = Date.now();
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: repoRoot,
+      stdio: [fd, "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout!.on("data", (b) => {
+      out += b;
+    });
+    // More than a pipe holds: written from the thread pool while the child reads.
+    for (const bytes of [good, bad]) {
+      await new Promise<void>((resolve, reject) =>
+        write(fd, bytes, (err) => (err ? reject(err) : resolve())),
+      );
+    }
+    // Bounded: a reader that hangs is killed after 10 s and the test fails.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const code = await exitOf(child);
+    clearTimeout(timer);
+    closeSync(fd);
+    assert.equal(code, 0);
+    assert.match(out, /impossible pcap record/);
+    assert.ok(Date.now() - started < 8_000, `took ${Date.now() - started} ms`);
   });
 });
