@@ -3,14 +3,19 @@
 // format once, even on stdin, and then replayed.
 import { close, fstatSync, open, read, readSync } from "node:fs";
 import { createGunzip } from "node:zlib";
-import { isGzip } from "../core/capture/detect.js";
+import { captureFormatOf, isGzip } from "../core/capture/detect.js";
 import { CaptureFormatError } from "../core/capture/errors.js";
 import { CaptureParser } from "../core/capture/parser.js";
 import type { CaptureFileInfo, PacketRecord, ReaderWarning } from "../core/types.js";
 import { DEFAULT_PIPE_BYTES, enlargePipe, wakePipeReader } from "./pipe-size.js";
 
-/** Size of the sniffing window handed out as `head`. */
+/**
+ * Size of the sniffing window handed out as `head`: at most this, and less only when the input
+ * ends first or is a capture whose writer is slower (see openInput).
+ */
 export const HEAD_BYTES = 64 * 1024;
+/** Bytes that tell pcap (4) and pcapng (12, with its byte-order magic) apart from anything else. */
+const CAPTURE_MAGIC_BYTES = 12;
 /**
  * Read size for files, and the most one read of a pipe or socket asks for. Every read gets a fresh
  * buffer, or, once the consumer allows it (OpenedInput.reuseBuffers), one of a few reused ones.
@@ -25,7 +30,10 @@ const READS_IN_FLIGHT = 2;
 const GUNZIP_CHUNK = 256 * 1024;
 
 export interface OpenedInput {
-  /** The first up-to-64 KiB of the (decompressed) input. */
+  /**
+   * The first bytes of the (decompressed) input, up to 64 KiB; for a capture, possibly only what
+   * its first reads gave (at least its 12-byte magic, unless the input is shorter).
+   */
   head: Uint8Array;
   /** Every decompressed byte from the start, head included; iterate once. */
   chunks: AsyncIterable<Uint8Array>;
@@ -55,8 +63,9 @@ export class InputError extends Error {
 }
 
 /**
- * Opens a path ("-" = stdin) for reading and reads ahead its first 64 KiB. Errors opening the
- * file are Node's own (err.code ENOENT, EACCES, EISDIR ...), thrown here rather than later.
+ * Opens a path ("-" = stdin) for reading and reads ahead its first 64 KiB, or less for a capture
+ * (known by its magic) from a writer that has not sent that much yet. Errors opening the file are
+ * Node's own (err.code ENOENT, EACCES, EISDIR ...), thrown here rather than later.
  */
 export async function openInput(path: string, opts?: OpenInputOptions): Promise<OpenedInput> {
   // Reads issued before reuseBuffers() (the sniffing window among them) get fresh memory.
@@ -85,10 +94,13 @@ export async function openInput(path: string, opts?: OpenInputOptions): Promise<
   const replayRaw = replay(rawHead, rawDone ? undefined : raw);
   const decoded = gzip ? gunzip(replayRaw, opts?.onWarning) : replayRaw;
 
-  // Read ahead the sniffing window from the decompressed bytes.
+  // Read ahead the sniffing window from the decompressed bytes. A capture is known by its first
+  // bytes: then whatever came in the first reads will do, so a live writer (`tcpdump -U -w - |`)
+  // is not waited for until it has filled the window.
   const ahead: Uint8Array[] = [];
   let aheadLen = 0;
   let done = false;
+  let sniffed = false;
   try {
     while (aheadLen < HEAD_BYTES) {
       const r = await decoded.next();
@@ -99,6 +111,10 @@ export async function openInput(path: string, opts?: OpenInputOptions): Promise<
       if (r.value.length === 0) continue;
       ahead.push(r.value);
       aheadLen += r.value.length;
+      if (!sniffed && aheadLen >= CAPTURE_MAGIC_BYTES) {
+        sniffed = true;
+        if (captureFormatOf(concat(ahead, aheadLen).subarray(0, CAPTURE_MAGIC_BYTES))) break;
+      }
     }
   } catch (err) {
     await decoded.return(undefined);

@@ -344,12 +344,14 @@ export function mergeCaptureFacts(a: CaptureFacts, b: CaptureFacts): CaptureFact
 
 /**
  * Streams the decoded packets of one capture (binary or tcpdump text) to `onPacket`, awaiting
- * `afterChunk` between input chunks so output back-pressure bounds memory.
+ * `afterChunk` between input chunks so output back-pressure bounds memory. It is told the size of
+ * the chunk just read: a small one means the input is read as fast as it is written (a live
+ * writer), and output held back for efficiency should go out now.
  */
 export async function streamPackets(
   path: string,
   onPacket: (pkt: DecodedPacket) => void,
-  afterChunk?: () => Promise<void>,
+  afterChunk?: (chunkBytes: number) => Promise<void>,
 ): Promise<InputInfo> {
   const name = path === "-" ? "stdin" : path;
   let opened: OpenedInput;
@@ -373,7 +375,7 @@ export async function streamPackets(
     try {
       for await (const chunk of chunks) {
         parser.push(chunk, emit);
-        if (afterChunk) await afterChunk();
+        if (afterChunk) await afterChunk(chunk.length);
       }
       const info = parser.end();
       for (const w of [...info.warnings, ...streamWarnings]) if (!warnings.includes(w)) warnings.push(w);
@@ -390,7 +392,7 @@ export async function streamPackets(
     throw new UserError(`${name}: not a capture (expected pcap, pcapng or tcpdump text)`);
   const parsed = parseTcpdump(text, { path: name });
   for (const p of parsed.packets) onPacket(p);
-  if (afterChunk) await afterChunk();
+  if (afterChunk) await afterChunk(text.length);
   const warnings = [...unreadableWarning(parsed.skipped), ...streamWarnings];
   return { path: name, format: "tcpdump-text", packets: parsed.packets.length, warnings };
 }

@@ -1,12 +1,25 @@
-// Enlarging the pipe a capture is read from: the adapter itself on a named pipe, and the reader
-// doing it for a bulk writer on stdin but not for a few bytes.
+// Reading a capture from a pipe: the pipe enlarged for a bulk writer (the adapter itself on a
+// named pipe, and the reader doing it on stdin but not for a few bytes), leaving a pipe early,
+// and a live writer whose packets must come out as they arrive.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, write, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdtempSync,
+  open,
+  openSync,
+  readFileSync,
+  rmSync,
+  write,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { HEAD_BYTES, openInput } from "../../src/io/capture-source.js";
 import { DEFAULT_PIPE_BYTES, enlargePipe, PIPE_BYTES } from "../../src/io/pipe-size.js";
+import { cliPath } from "../fixtures/cli/run-cli.js";
 import { payload, pcapFile } from "../fixtures/capture/builders.js";
 import { repoRoot } from "../helpers.js";
 
@@ -180,3 +193,93 @@ describe("leaving a pipe early", { skip }, () => {
     assert.ok(Date.now() - started < 8_000, `took ${Date.now() - started} ms`);
   });
 });
+
+describe("a live writer (the pipe stays open, a few packets at a time)", { skip }, () => {
+  // What `tcpdump -U -w -` has written after its first two packets: the file header and them
+  // (a SYN and its SYN-ACK, from the example capture).
+  const example = readFileSync(join(repoRoot, "examples", "zero-window.pcap"));
+  const firstPackets = example.subarray(0, recordsEnd(example, 2));
+
+  it("openInput hands out the head without waiting for 64 KiB, then the rest as it comes", async () => {
+    const fifo = join(tmp, "live.fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    const writer = openSync(fifo, "r+");
+    try {
+      writeSync(writer, firstPackets);
+      const opened = await withTimeout(openInput(fifo), 5_000, "openInput waited for more bytes");
+      assert.ok(opened.head.length < HEAD_BYTES);
+      assert.deepEqual(Buffer.from(opened.head), Buffer.from(firstPackets.subarray(0, opened.head.length)));
+      const more = payload(300, 9);
+      writeSync(writer, more);
+      closeSync(writer);
+      const parts: Uint8Array[] = [];
+      for await (const c of opened.chunks) parts.push(Buffer.from(c));
+      assert.deepEqual(Buffer.concat(parts), Buffer.concat([firstPackets, more]));
+    } catch (err) {
+      try {
+        closeSync(writer);
+      } catch {
+        // closed already
+      }
+      throw err;
+    }
+  });
+
+  for (const json of [false, true]) {
+    it(`\`packets -${json ? " --json" : ""}\` prints the first packets while the writer is still open`, async () => {
+      const fifo = join(tmp, `live-cli-${json}.fifo`);
+      assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+      // The shell opens the pipe as stdin (blocking, as tcpdump's pipe is); the test then opens
+      // the writing end and keeps it open.
+      const argv = [cliPath, "packets", "-", ...(json ? ["--json"] : [])];
+      const child = spawn("sh", ["-c", 'exec "$@" < "$0"', fifo, process.execPath, ...argv], {
+        cwd: repoRoot,
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const writer = await new Promise<number>((resolve, reject) =>
+        open(fifo, "w", (err, fd) => (err ? reject(err) : resolve(fd))),
+      );
+      let out = "";
+      const twoRows = new Promise<void>((resolve) =>
+        child.stdout.on("data", (b) => {
+          out += b;
+          if (out.split("\n").length > 2) resolve();
+        }),
+      );
+      writeSync(writer, firstPackets);
+      try {
+        await withTimeout(twoRows, 5_000, `no rows while the writer is open (got ${JSON.stringify(out)})`);
+      } finally {
+        closeSync(writer);
+        await exitOf(child);
+      }
+      const rows = out.trim().split("\n");
+      assert.equal(rows.length, 2);
+      if (json)
+        assert.deepEqual(
+          rows.map((r) => JSON.parse(r).frame),
+          [1, 2],
+        );
+      else assert.match(rows[0], /^1\s/);
+    });
+  }
+});
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(what)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Where the first `n` records of a little-endian classic pcap file end. */
+function recordsEnd(file: Uint8Array, n: number): number {
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  assert.equal(dv.getUint32(0, true), 0xa1b2c3d4);
+  let at = 24;
+  for (let i = 0; i < n; i++) at += 16 + dv.getUint32(at + 8, true);
+  return at;
+}

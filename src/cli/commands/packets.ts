@@ -5,6 +5,9 @@ import { PacketJsonWriter, packetLine } from "../../report/packets.js";
 import { EXIT_OK } from "../errors.js";
 import { BufferedWriter, hintStdin, warnInput } from "../output.js";
 
+/** An input chunk smaller than this (a default pipe's capacity) was read as soon as it was written. */
+const LIVE_CHUNK_BYTES = 64 * 1024;
+
 export default async function packets(input: string, opts: { json?: boolean }): Promise<number> {
   hintStdin([input]);
   const analyzer = new TcpAnalyzer();
@@ -28,9 +31,10 @@ export default async function packets(input: string, opts: { json?: boolean }): 
         const pa = analyzer.push(pkt);
         if (pa) out.write(pa);
       },
-      () => {
-        // Written once a good share of the buffer is filled (input chunks are 1 MiB of capture).
-        if (out.pending >= 1 << 19) out.flush();
+      (chunkBytes) => {
+        // Written once a good share of the buffer is filled (input chunks are 1 MiB of capture),
+        // or at once when the input trickles in (a live `tcpdump -U -w - |`): rows keep pace.
+        if (out.pending >= 1 << 19 || chunkBytes < LIVE_CHUNK_BYTES) out.flush();
         return drained();
       },
     );
