@@ -167,6 +167,7 @@ async function benchInput(kind, name, file, note) {
   console.log(`\n== ${name}: ${basename(file)}, ${(size / 1e6).toFixed(0)} MB${note ? ` (${note})` : ""}`);
   const rows = [];
   let packets;
+  const measured = [];
   for (const entry of entries) {
     if (entry.inputs && !entry.inputs.includes(kind)) continue;
     if (args.only && !args.only.includes(entry.id)) continue;
@@ -179,20 +180,27 @@ async function benchInput(kind, name, file, note) {
       continue;
     }
     const runs = entry.group === "reference" ? args.refRuns : args.runs;
-    let best;
-    let cpu;
-    let rssMB;
-    let error;
-    for (let i = 0; i < runs; i++) {
-      const r = await runOnce(entry, file);
+    measured.push({ entry, runs, best: undefined, cpu: undefined, rssMB: undefined, error: undefined });
+  }
+  // Round-robin: run i of every entry before run i + 1 of any. The targets are ratios of two
+  // entries (stdin against the file, conns against tcptrace); on a machine whose load drifts, runs
+  // taken back to back would give one entry a quiet spell and the other a busy one.
+  const rounds = Math.max(0, ...measured.map((m) => m.runs));
+  for (let i = 0; i < rounds; i++) {
+    for (const m of measured) {
+      if (i >= m.runs || m.error) continue;
+      const r = await runOnce(m.entry, file);
       if (r.error) {
-        error = r.error;
-        break;
+        m.error = r.error;
+        continue;
       }
-      if (!best || r.wall < best.wall) best = r;
-      if (r.cpu !== undefined) cpu = Math.min(cpu ?? r.cpu, r.cpu);
-      if (r.rssMB !== undefined) rssMB = Math.max(rssMB ?? r.rssMB, r.rssMB);
+      if (!m.best || r.wall < m.best.wall) m.best = r;
+      if (r.cpu !== undefined) m.cpu = Math.min(m.cpu ?? r.cpu, r.cpu);
+      if (r.rssMB !== undefined) m.rssMB = Math.max(m.rssMB ?? r.rssMB, r.rssMB);
     }
+    if (rounds > 1) process.stderr.write(`  round ${i + 1}/${rounds} done\n`);
+  }
+  for (const { entry, runs, best, cpu, rssMB, error } of measured) {
     if (!best) {
       console.log(`  ${pad(entry.label, 40)} failed: ${error}`);
       rows.push({ id: entry.id, label: entry.label, error });
