@@ -1,9 +1,12 @@
 // Terminal output: one colour decision (TTY, NO_COLOR, --no-color) and a buffered stdout writer
 // that respects back-pressure, so `packets --json > file` on a large capture stays fast and bounded.
+import { fstatSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { isatty } from "node:tty";
 import pc from "picocolors";
+import { interruptPipeInputs } from "../io/capture-source.js";
+import { exitNow } from "../io/gc.js";
 import { UserError } from "./errors.js";
 
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -72,14 +75,41 @@ export async function checkOutputFile(option: string, path: string): Promise<voi
   if (target?.isDirectory()) throw new UserError(`${option} ${path}: is a directory, expected a file name`);
 }
 
-/** Waiting silently for a terminal to type a capture looks like a hang: say what is awaited. */
-export function hintStdin(inputs: string[]): void {
+/**
+ * Readies the command's inputs for reading:
+ * - waiting silently for a terminal to type a capture looks like a hang: say what is awaited;
+ * - when one is a pipe (`tcpdump -w - | tcpdoctor conns -`, a named pipe), the first Ctrl-C ends
+ *   the input instead of the process, so what was read so far is still reported, as tcpdump
+ *   itself does; a second Ctrl-C, or one once nothing is read from a pipe any more, quits (130).
+ */
+export function prepareInputs(inputs: string[]): void {
   // isatty(0), not process.stdin.isTTY: making process.stdin would turn a pipe non-blocking, and
   // the capture reader's own reads of pipes and sockets need them blocking.
   if (inputs.includes("-") && isatty(0))
     process.stderr.write(
       "tcpdoctor: reading from stdin (pipe a capture or command output in; Ctrl-D ends)\n",
     );
+  if (!inputs.some(isPipe)) return;
+  let interrupted = false;
+  process.on("SIGINT", () => {
+    if (!interrupted && interruptPipeInputs() > 0) {
+      interrupted = true;
+      process.stderr.write("tcpdoctor: interrupted: reporting what was read (Ctrl-C again quits)\n");
+      return;
+    }
+    exitNow(EXIT_INTERRUPTED);
+  });
+}
+
+/** Exit status of a command ended by Ctrl-C (128 + SIGINT, as a shell reports it). */
+const EXIT_INTERRUPTED = 130;
+
+function isPipe(input: string): boolean {
+  try {
+    return (input === "-" ? fstatSync(0) : statSync(input)).isFIFO();
+  } catch {
+    return false;
+  }
 }
 
 /** A warning about one input, named once even when the parser already put the path in front. */

@@ -265,6 +265,47 @@ describe("a live writer (the pipe stays open, a few packets at a time)", { skip 
   }
 });
 
+describe("Ctrl-C while a pipe is read", { skip }, () => {
+  it("ends the input, not the process: what was read is reported and the exit status is normal", async () => {
+    const fifo = join(tmp, "interrupt.fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    const child = spawn("sh", ["-c", 'exec "$@" < "$0"', fifo, process.execPath, cliPath, "packets", "-"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const writer = await new Promise<number>((resolve, reject) =>
+      open(fifo, "w", (err, fd) => (err ? reject(err) : resolve(fd))),
+    );
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (b) => {
+      err += b;
+    });
+    // The rows of what the writer sent show that the reading is under way.
+    const rows = new Promise<void>((resolve) =>
+      child.stdout.on("data", (b) => {
+        out += b;
+        if (out.split("\n").length > 2) resolve();
+      }),
+    );
+    const example = readFileSync(join(repoRoot, "examples", "zero-window.pcap"));
+    writeSync(writer, example.subarray(0, recordsEnd(example, 2)));
+    try {
+      await withTimeout(rows, 5_000, `no rows (got ${JSON.stringify(out)})`);
+      // The writer stays open: only the interrupt can end this input.
+      child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const code = await exitOf(child);
+      clearTimeout(timer);
+      assert.equal(code, 0);
+      assert.match(err, /interrupted: reporting what was read/);
+      assert.equal(out.trim().split("\n").length, 2);
+    } finally {
+      closeSync(writer);
+    }
+  });
+});
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([

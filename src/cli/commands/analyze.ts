@@ -5,7 +5,7 @@ import { renderHuman } from "../../report/human.js";
 import { reportJsonChunks } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
-import { checkOutputFile, hintStdin, useColor, warnInput, writeStdout } from "../output.js";
+import { checkOutputFile, prepareInputs, useColor, warnInput, writeStdout } from "../output.js";
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -16,7 +16,7 @@ export interface AnalyzeOptions {
 }
 
 export default async function analyze(inputs: string[], opts: AnalyzeOptions): Promise<number> {
-  hintStdin(inputs);
+  prepareInputs(inputs);
   const config = await loadConfig(opts.config);
   if (opts.html) await checkOutputFile("--html", opts.html);
   // The HTML report's per-packet series are collected while the packets stream (only when asked).

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { loadEvidence } from "../../io/evidence.js";
 import { connsJsonChunks, connsTableChunks } from "../../report/conns.js";
 import { EXIT_OK, UserError } from "../errors.js";
-import { hintStdin, useColor, warnInput, writeStdout } from "../output.js";
+import { prepareInputs, useColor, warnInput, writeStdout } from "../output.js";
 
 export default async function conns(
   inputs: string[],
@@ -15,7 +15,7 @@ export default async function conns(
     const st = await stat(path).catch(() => undefined);
     if (st?.isDirectory()) throw new UserError(`${path}: is a directory, expected a capture`);
   }
-  hintStdin(inputs);
+  prepareInputs(inputs);
   const ev = await loadEvidence(inputs);
   const notCapture = ev.inputs.find((i) => i.packets === undefined);
   if (notCapture)

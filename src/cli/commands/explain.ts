@@ -10,7 +10,7 @@ import { reportJson } from "../../report/json.js";
 import { buildReport, exitCodeFor } from "../../report/model.js";
 import { diagnose } from "../../rules/engine.js";
 import { errorLine, isInternalError, UserError } from "../errors.js";
-import { hintStdin, useColor, warnInput } from "../output.js";
+import { prepareInputs, useColor, warnInput } from "../output.js";
 
 /** A binary capture is explained packet by packet, up to this many packets. */
 const MAX_EXPLAINED_PACKETS = 5000;
@@ -18,7 +18,7 @@ const MAX_EXPLAINED_PACKETS = 5000;
 export default async function explain(input: string | undefined, opts: { json?: boolean; color?: boolean }) {
   const path = input ?? "-";
   const name = path === "-" ? "stdin" : path;
-  hintStdin([path]);
+  prepareInputs([path]);
   const bytes = await readInputBytes(path);
   if (bytes.length === 0)
     throw new UserError(`${name}: empty input (expected a trace, a socket table or counters)`);

@@ -3,13 +3,13 @@ import { TcpAnalyzer } from "../../core/tcp/analyzer.js";
 import { streamPackets } from "../../io/evidence.js";
 import { PacketJsonWriter, packetLine } from "../../report/packets.js";
 import { EXIT_OK } from "../errors.js";
-import { BufferedWriter, hintStdin, warnInput } from "../output.js";
+import { BufferedWriter, prepareInputs, warnInput } from "../output.js";
 
 /** An input chunk smaller than this (a default pipe's capacity) was read as soon as it was written. */
 const LIVE_CHUNK_BYTES = 64 * 1024;
 
 export default async function packets(input: string, opts: { json?: boolean }): Promise<number> {
-  hintStdin([input]);
+  prepareInputs([input]);
   const analyzer = new TcpAnalyzer();
   // Rows go out in large buffers; between input chunks the reading waits while stdout is full,
   // so memory stays bounded however slow the consumer.
