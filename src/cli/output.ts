@@ -1,11 +1,10 @@
 // Terminal output: one colour decision (TTY, NO_COLOR, --no-color) and a buffered stdout writer
 // that respects back-pressure, so `packets --json > file` on a large capture stays fast and bounded.
-import { fstatSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { isatty } from "node:tty";
 import pc from "picocolors";
-import { interruptPipeInputs } from "../io/capture-source.js";
+import { interruptPipeInputs, isPipeInput } from "../io/capture-source.js";
 import { exitNow } from "../io/gc.js";
 import { UserError } from "./errors.js";
 
@@ -89,7 +88,7 @@ export function prepareInputs(inputs: string[]): void {
     process.stderr.write(
       "tcpdoctor: reading from stdin (pipe a capture or command output in; Ctrl-D ends)\n",
     );
-  if (!inputs.some(isPipe)) return;
+  if (!inputs.some(isPipeInput)) return;
   let interrupted = false;
   process.on("SIGINT", () => {
     if (!interrupted && interruptPipeInputs() > 0) {
@@ -103,14 +102,6 @@ export function prepareInputs(inputs: string[]): void {
 
 /** Exit status of a command ended by Ctrl-C (128 + SIGINT, as a shell reports it). */
 const EXIT_INTERRUPTED = 130;
-
-function isPipe(input: string): boolean {
-  try {
-    return (input === "-" ? fstatSync(0) : statSync(input)).isFIFO();
-  } catch {
-    return false;
-  }
-}
 
 /** A warning about one input, named once even when the parser already put the path in front. */
 export function warnInput(path: string, message: string): void {

@@ -1,7 +1,7 @@
 // Byte sources for the capture reader: a file or stdin, gzip or not, always handed on as the
 // decompressed bytes in large chunks. The first 64 KiB are read ahead so callers can sniff the
 // format once, even on stdin, and then replayed.
-import { close, fstatSync, open, read, readSync } from "node:fs";
+import { close, fstatSync, open, read, readSync, type Stats, statSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { captureFormatOf, isGzip } from "../core/capture/detect.js";
 import { CaptureFormatError } from "../core/capture/errors.js";
@@ -89,8 +89,7 @@ export async function openInput(path: string, opts?: OpenInputOptions): Promise<
     await raw.return(undefined);
     throw err;
   }
-  const firstBytes = rawHead.length === 1 ? rawHead[0] : concat(rawHead, rawHeadLen);
-  const gzip = isGzip(firstBytes);
+  const gzip = isGzip(leading(rawHead, 2));
   const replayRaw = replay(rawHead, rawDone ? undefined : raw);
   const decoded = gzip ? gunzip(replayRaw, opts?.onWarning) : replayRaw;
 
@@ -100,7 +99,6 @@ export async function openInput(path: string, opts?: OpenInputOptions): Promise<
   const ahead: Uint8Array[] = [];
   let aheadLen = 0;
   let done = false;
-  let sniffed = false;
   try {
     while (aheadLen < HEAD_BYTES) {
       const r = await decoded.next();
@@ -110,22 +108,19 @@ export async function openInput(path: string, opts?: OpenInputOptions): Promise<
       }
       if (r.value.length === 0) continue;
       ahead.push(r.value);
+      const before = aheadLen;
       aheadLen += r.value.length;
-      if (!sniffed && aheadLen >= CAPTURE_MAGIC_BYTES) {
-        sniffed = true;
-        if (captureFormatOf(concat(ahead, aheadLen).subarray(0, CAPTURE_MAGIC_BYTES))) break;
+      // Asked once, by the chunk that completes the magic.
+      if (before < CAPTURE_MAGIC_BYTES && aheadLen >= CAPTURE_MAGIC_BYTES) {
+        if (captureFormatOf(leading(ahead, CAPTURE_MAGIC_BYTES))) break;
       }
     }
   } catch (err) {
     await decoded.return(undefined);
     throw err;
   }
-  const head =
-    ahead.length > 0 && ahead[0].length >= HEAD_BYTES
-      ? ahead[0].subarray(0, HEAD_BYTES)
-      : concat(ahead, aheadLen).subarray(0, HEAD_BYTES);
   return {
-    head,
+    head: leading(ahead, HEAD_BYTES),
     chunks: replay(ahead, done ? undefined : decoded),
     gzip,
     reuseBuffers: () => {
@@ -214,12 +209,26 @@ function rawChunks(path: string, buffers: ReadBuffers): AsyncGenerator<Uint8Arra
   return stdinChunks();
 }
 
-function descriptorKind(fd: number): "file" | "pipe" | "socket" | "other" {
+type InputKind = "file" | "pipe" | "socket" | "other";
+
+function descriptorKind(fd: number): InputKind {
   try {
-    const st = fstatSync(fd);
-    return st.isFile() ? "file" : st.isFIFO() ? "pipe" : st.isSocket() ? "socket" : "other";
+    return kindOf(fstatSync(fd));
   } catch {
     return "other";
+  }
+}
+
+function kindOf(st: Stats): InputKind {
+  return st.isFile() ? "file" : st.isFIFO() ? "pipe" : st.isSocket() ? "socket" : "other";
+}
+
+/** The input ("-" = stdin) is a pipe: stdin from `tcpdump -w - |`, or a named pipe. */
+export function isPipeInput(path: string): boolean {
+  try {
+    return (path === "-" ? descriptorKind(0) : kindOf(statSync(path))) === "pipe";
+  } catch {
+    return false;
   }
 }
 
@@ -362,24 +371,47 @@ function readChunk(
   position: number | null,
   buffers: ReadBuffers,
 ): Promise<Uint8Array | undefined> {
-  const p = new Promise<Uint8Array | undefined>((resolve, reject) => {
-    const buf = pooledBuffer(buffers) ?? Buffer.allocUnsafeSlow(READ_CHUNK);
-    read(fd, buf, 0, READ_CHUNK, position, (err, n) => {
-      if (err) reject(err);
-      else resolve(n === 0 ? undefined : n === READ_CHUNK ? buf : buf.subarray(0, n));
-    });
-  });
+  const buf = pooledBuffer(buffers) ?? Buffer.allocUnsafeSlow(READ_CHUNK);
+  return readInto(fd, buf, position).then((n) =>
+    n === 0 ? undefined : n === READ_CHUNK ? buf : buf.subarray(0, n),
+  );
+}
+
+/** One read of up to READ_CHUNK bytes into `buf`, on the thread pool; resolves to the count. */
+function readInto(fd: number, buf: Uint8Array, position: number | null): Promise<number> {
+  const p = new Promise<number>((resolve, reject) =>
+    read(fd, buf, 0, READ_CHUNK, position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
   // The read-ahead may fail before anyone awaits it: that is not an unhandled rejection.
   p.catch(() => undefined);
   return p;
 }
 
 /**
+ * Where the reads of a pipe or socket go: the pool once the consumer allows it, else one scratch
+ * buffer whose bytes are copied out at the size read (a slow writer such as a live tcpdump gives
+ * reads of a few hundred bytes, which must not each keep a 1 MiB buffer alive).
+ */
+class StreamBuffers {
+  private scratch: Uint8Array | undefined;
+
+  constructor(private readonly buffers: ReadBuffers) {}
+
+  /** The buffer for the next read. */
+  next(): Uint8Array {
+    return pooledBuffer(this.buffers) ?? (this.scratch ??= new Uint8Array(READ_CHUNK));
+  }
+
+  /** The chunk a read of `n` bytes into `buf` (from next()) gives. */
+  chunk(buf: Uint8Array, n: number): Uint8Array {
+    return buf === this.scratch ? buf.slice(0, n) : buf.subarray(0, n);
+  }
+}
+
+/**
  * Reads a pipe with one read always in flight on the thread pool, as a file is read: the copy out
  * of the kernel runs beside the parsing of the previous chunk instead of on the thread that
- * parses. Each read takes whatever the pipe holds, into the pool once the consumer allows it,
- * else into a scratch buffer copied out at the size read (a slow writer such as a live tcpdump
- * gives reads of a few hundred bytes, which must not each keep a 1 MiB buffer alive).
+ * parses. Each read takes whatever the pipe holds (see StreamBuffers for where it goes).
  *
  * A pipe that a read finds full (a bulk writer such as `cat` or `tcpdump -w -`) is enlarged, once,
  * to cut the number of reads and wake-ups (see pipe-size.ts).
@@ -402,19 +434,10 @@ async function* pipeChunks(
 ): AsyncGenerator<Uint8Array> {
   const reading: PipeReading = { fd, interrupted: false };
   pipesBeingRead.add(reading);
-  let scratch: Uint8Array | undefined;
+  const into = new StreamBuffers(buffers);
   const readPipe = (): Promise<Uint8Array | undefined> => {
-    const p = new Promise<Uint8Array | undefined>((resolve, reject) => {
-      const pooled = pooledBuffer(buffers);
-      const buf = pooled ?? (scratch ??= new Uint8Array(READ_CHUNK));
-      read(fd, buf, 0, READ_CHUNK, null, (err, n) => {
-        if (err) reject(err);
-        else resolve(n === 0 ? undefined : pooled ? buf.subarray(0, n) : buf.slice(0, n));
-      });
-    });
-    // The read-ahead may fail before anyone awaits it: that is not an unhandled rejection.
-    p.catch(() => undefined);
-    return p;
+    const buf = into.next();
+    return readInto(fd, buf, null).then((n) => (n === 0 ? undefined : into.chunk(buf, n)));
   };
   let enlarge = true;
   let pending: Promise<Uint8Array | undefined> | undefined = readPipe();
@@ -473,17 +496,16 @@ export function interruptPipeInputs(): number {
 }
 
 /**
- * Reads a socket by blocking reads on the main thread, each of whatever the socket holds, into the
- * pool once the consumer allows it. (A socket cannot be handed a byte of our own to end a read
+ * Reads a socket by blocking reads on the main thread, each of whatever the socket holds (see
+ * StreamBuffers for where it goes). (A socket cannot be handed a byte of our own to end a read
  * left waiting at exit, see pipeChunks; its larger buffer already makes its reads few.)
  *
  * Why not the event loop: the per-read cost of the stream machinery, paid on the same thread that
  * parses, made stdin 1.6 times slower than the file for a 1-million-packet capture; these reads
  * come within about 1.1. Nothing else of the process waits meanwhile (Ctrl-C still ends it: the
  * command line handles SIGINT itself only for pipe inputs, which are read off this thread), and
- * the event loop is let run every few
- * reads so that timers and errors reported on the next tick (EPIPE on stdout) are not held up
- * behind a fast producer.
+ * the event loop is let run every few reads so that timers and errors reported on the next tick
+ * (EPIPE on stdout) are not held up behind a fast producer.
  *
  * A descriptor someone else made non-blocking (stdin: EAGAIN) goes on through `whenNonBlocking`,
  * from exactly where these reads stopped; without it, EAGAIN is an error like any other.
@@ -493,11 +515,10 @@ async function* socketChunks(
   buffers: ReadBuffers,
   whenNonBlocking?: AsyncGenerator<Uint8Array>,
 ): AsyncGenerator<Uint8Array> {
-  let scratch: Uint8Array | undefined;
+  const into = new StreamBuffers(buffers);
   let reads = 0;
   for (;;) {
-    const pooled = pooledBuffer(buffers);
-    const buf = pooled ?? (scratch ??= new Uint8Array(READ_CHUNK));
+    const buf = into.next();
     let n: number;
     try {
       n = readSync(fd, buf, 0, READ_CHUNK, null);
@@ -511,8 +532,7 @@ async function* socketChunks(
       throw err;
     }
     if (n === 0) return;
-    // Fresh memory of the size read, not a whole READ_CHUNK per small read: records may keep it alive.
-    yield pooled ? buf.subarray(0, n) : buf.slice(0, n);
+    yield into.chunk(buf, n);
     if (++reads % YIELD_EVERY_READS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
@@ -599,12 +619,18 @@ async function* gunzip(
   if (inputError) throw inputError;
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
+/** The first `n` bytes of `parts` (all of them when fewer), copied only when they span parts. */
+function leading(parts: Uint8Array[], n: number): Uint8Array {
+  if (parts.length > 0 && parts[0].length >= n) return parts[0].subarray(0, n);
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(Math.min(n, total));
   let at = 0;
   for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+    if (at >= out.length) break;
+    const take = p.subarray(0, out.length - at);
+    out.set(take, at);
+    at += take.length;
   }
   return out;
 }

@@ -227,33 +227,19 @@ describe("a live writer (the pipe stays open, a few packets at a time)", { skip 
 
   for (const json of [false, true]) {
     it(`\`packets -${json ? " --json" : ""}\` prints the first packets while the writer is still open`, async () => {
-      const fifo = join(tmp, `live-cli-${json}.fifo`);
-      assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
-      // The shell opens the pipe as stdin (blocking, as tcpdump's pipe is); the test then opens
-      // the writing end and keeps it open.
-      const argv = [cliPath, "packets", "-", ...(json ? ["--json"] : [])];
-      const child = spawn("sh", ["-c", 'exec "$@" < "$0"', fifo, process.execPath, ...argv], {
-        cwd: repoRoot,
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      const writer = await new Promise<number>((resolve, reject) =>
-        open(fifo, "w", (err, fd) => (err ? reject(err) : resolve(fd))),
-      );
-      let out = "";
-      const twoRows = new Promise<void>((resolve) =>
-        child.stdout.on("data", (b) => {
-          out += b;
-          if (out.split("\n").length > 2) resolve();
-        }),
-      );
-      writeSync(writer, firstPackets);
+      const cli = await packetsFromFifo(`live-cli-${json}.fifo`, json ? ["--json"] : []);
+      writeSync(cli.writer, firstPackets);
       try {
-        await withTimeout(twoRows, 5_000, `no rows while the writer is open (got ${JSON.stringify(out)})`);
+        await withTimeout(
+          cli.twoRows,
+          5_000,
+          `no rows while the writer is open (got ${JSON.stringify(cli.out)})`,
+        );
       } finally {
-        closeSync(writer);
-        await exitOf(child);
+        closeSync(cli.writer);
+        await exitOf(cli.child);
       }
-      const rows = out.trim().split("\n");
+      const rows = cli.out.trim().split("\n");
       assert.equal(rows.length, 2);
       if (json)
         assert.deepEqual(
@@ -267,44 +253,54 @@ describe("a live writer (the pipe stays open, a few packets at a time)", { skip 
 
 describe("Ctrl-C while a pipe is read", { skip }, () => {
   it("ends the input, not the process: what was read is reported and the exit status is normal", async () => {
-    const fifo = join(tmp, "interrupt.fifo");
-    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
-    const child = spawn("sh", ["-c", 'exec "$@" < "$0"', fifo, process.execPath, cliPath, "packets", "-"], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const writer = await new Promise<number>((resolve, reject) =>
-      open(fifo, "w", (err, fd) => (err ? reject(err) : resolve(fd))),
-    );
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (b) => {
-      err += b;
-    });
-    // The rows of what the writer sent show that the reading is under way.
-    const rows = new Promise<void>((resolve) =>
-      child.stdout.on("data", (b) => {
-        out += b;
-        if (out.split("\n").length > 2) resolve();
-      }),
-    );
+    const cli = await packetsFromFifo("interrupt.fifo", []);
     const example = readFileSync(join(repoRoot, "examples", "zero-window.pcap"));
-    writeSync(writer, example.subarray(0, recordsEnd(example, 2)));
+    writeSync(cli.writer, example.subarray(0, recordsEnd(example, 2)));
     try {
-      await withTimeout(rows, 5_000, `no rows (got ${JSON.stringify(out)})`);
+      // The rows of what the writer sent show that the reading is under way.
+      await withTimeout(cli.twoRows, 5_000, `no rows (got ${JSON.stringify(cli.out)})`);
       // The writer stays open: only the interrupt can end this input.
-      child.kill("SIGINT");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      const code = await exitOf(child);
+      cli.child.kill("SIGINT");
+      const timer = setTimeout(() => cli.child.kill("SIGKILL"), 10_000);
+      const code = await exitOf(cli.child);
       clearTimeout(timer);
       assert.equal(code, 0);
-      assert.match(err, /interrupted: reporting what was read/);
-      assert.equal(out.trim().split("\n").length, 2);
+      assert.match(cli.err, /interrupted: reporting what was read/);
+      assert.equal(cli.out.trim().split("\n").length, 2);
     } finally {
-      closeSync(writer);
+      closeSync(cli.writer);
     }
   });
 });
+
+/**
+ * `tcpdoctor packets - <extra>` reading a new named pipe as its stdin: the shell opens the pipe
+ * (blocking, as tcpdump's pipe is), then the test opens the writing end and keeps it open.
+ * `twoRows` settles once two rows are out.
+ */
+async function packetsFromFifo(name: string, extra: string[]) {
+  const fifo = join(tmp, name);
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+  const argv = [process.execPath, cliPath, "packets", "-", ...extra];
+  const child = spawn("sh", ["-c", 'exec "$@" < "$0"', fifo, ...argv], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const writer = await new Promise<number>((resolve, reject) =>
+    open(fifo, "w", (err, fd) => (err ? reject(err) : resolve(fd))),
+  );
+  const cli = { child, writer, out: "", err: "", twoRows: Promise.resolve() };
+  child.stderr.on("data", (b) => {
+    cli.err += b;
+  });
+  cli.twoRows = new Promise<void>((resolve) =>
+    child.stdout.on("data", (b) => {
+      cli.out += b;
+      if (cli.out.split("\n").length > 2) resolve();
+    }),
+  );
+  return cli;
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,12 +1,10 @@
 // `tcpdoctor packets <capture> [--json]`: one row per TCP packet, Wireshark-compatible.
 import { TcpAnalyzer } from "../../core/tcp/analyzer.js";
 import { streamPackets } from "../../io/evidence.js";
+import { DEFAULT_PIPE_BYTES } from "../../io/pipe-size.js";
 import { PacketJsonWriter, packetLine } from "../../report/packets.js";
 import { EXIT_OK } from "../errors.js";
 import { BufferedWriter, prepareInputs, warnInput } from "../output.js";
-
-/** An input chunk smaller than this (a default pipe's capacity) was read as soon as it was written. */
-const LIVE_CHUNK_BYTES = 64 * 1024;
 
 export default async function packets(input: string, opts: { json?: boolean }): Promise<number> {
   prepareInputs([input]);
@@ -33,8 +31,9 @@ export default async function packets(input: string, opts: { json?: boolean }): 
       },
       (chunkBytes) => {
         // Written once a good share of the buffer is filled (input chunks are 1 MiB of capture),
-        // or at once when the input trickles in (a live `tcpdump -U -w - |`): rows keep pace.
-        if (out.pending >= 1 << 19 || chunkBytes < LIVE_CHUNK_BYTES) out.flush();
+        // or at once when a chunk is less than a pipe's worth: the input trickles in (a live
+        // `tcpdump -U -w - |`) and rows keep pace.
+        if (out.pending >= 1 << 19 || chunkBytes < DEFAULT_PIPE_BYTES) out.flush();
         return drained();
       },
     );
