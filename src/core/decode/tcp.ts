@@ -65,7 +65,11 @@ export function decodeTcp(data: Uint8Array, cur: LayerCursor, out: DecodedPacket
       data[start + 22] === TcpOptionKind.TIMESTAMPS &&
       data[start + 23] === 10
     ) {
-      options = { tsVal: u32(data, start + 24), tsEcr: u32(data, start + 28) };
+      // Built field by field as decodeTcpOptions() builds it, so both give objects of one shape
+      // (a literal would get a map of its own, and every reader of options a polymorphic load).
+      options = {};
+      options.tsVal = u32(data, start + 24);
+      options.tsEcr = u32(data, start + 28);
     } else {
       options = decodeTcpOptions(data, start + MIN_HEADER, optEnd, optEnd < payloadOffset);
     }

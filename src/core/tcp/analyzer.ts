@@ -14,6 +14,7 @@
 import { ipv4Number } from "../decode/address.js";
 import { endpoint as endpointLabel } from "../endpoint.js";
 import type { DecodedPacket } from "../types.js";
+import { nsBetween } from "../time.js";
 import { FLAG_NAMES, flagLetters } from "./flags.js";
 import type { AnalysisFlag, PacketAnalysis } from "./types.js";
 import { UnackedSegments } from "./unacked.js";
@@ -474,9 +475,11 @@ export class TcpAnalyzer {
       this.started = true;
       this.t0Sec = pkt.tsSec;
       this.t0Nsec = pkt.tsNsec;
-      this.nextSweep = this.sweepEveryNs;
+      // A first (empty) sweep now: the call has then run before the per-packet path is
+      // optimised, rather than deoptimising it a second into the capture.
+      this.nextSweep = 0;
     }
-    const now = (pkt.tsSec - this.t0Sec) * 1e9 + (pkt.tsNsec - this.t0Nsec);
+    const now = nsBetween(this.t0Sec, this.t0Nsec, pkt.tsSec, pkt.tsNsec);
     if (now >= this.nextSweep) {
       this.sweep(now);
       this.nextSweep = now + this.sweepEveryNs;

@@ -6,6 +6,7 @@
 import type { CaptureFacts } from "../../rules/types.js";
 import type { DecodedPacket, IcmpError, PacketRecord } from "../types.js";
 import { TcpFlag } from "../types.js";
+import { nsBetween } from "../time.js";
 import type { ConnectionSummary } from "./types.js";
 
 export interface CaptureFileFacts {
@@ -324,7 +325,7 @@ export class CaptureFactsBuilder {
       this.firstSec = pkt.tsSec;
       this.firstNsec = pkt.tsNsec;
     }
-    const at = (pkt.tsSec - this.firstSec) * 1e9 + (pkt.tsNsec - this.firstNsec);
+    const at = nsBetween(this.firstSec, this.firstNsec, pkt.tsSec, pkt.tsNsec);
     if (at > this.lastNs) this.lastNs = at;
     if (pkt.error) this.decodeErrors++;
     if (pkt.tcp) {

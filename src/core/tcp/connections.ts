@@ -68,6 +68,9 @@ const DSACK_LOOKBACK = 1024;
 /** Resends of the lowest unacknowledged segment kept per silence. */
 const MAX_HEAD_TIMES = 32;
 const TOP = 5;
+/** SACK blocks one segment can carry (40 bytes of options), and scratch for them, relative. */
+const MAX_SACK_BLOCKS = 4;
+const SACK_BLOCKS = new Float64Array(2 * MAX_SACK_BLOCKS);
 
 const TWO32 = 4294967296;
 
@@ -1327,8 +1330,8 @@ export class ConnectionTracker {
       me.resentOverflow++;
       return;
     }
-    const r: Resent = { start: s, end: e, at: time, verdict: "pending" };
-    if (tsVal !== undefined) r.tsVal = tsVal;
+    // One object shape whether or not the segment carried a timestamp.
+    const r: Resent = { start: s, end: e, at: time, tsVal, verdict: "pending" };
     me.resent.push(r);
     me.resentPending.push(r);
   }
@@ -1368,18 +1371,31 @@ export class ConnectionTracker {
         const r = side.resent[i];
         if (r.start < r0 && r.end > l0) r.verdict = "unneeded";
       }
-      side.resentPending = side.resentPending.filter((r) => r.verdict === "pending");
     }
-    if (side.resentPending.length === 0) return;
-    const blocks = sack.map(([l, r]) => [side.rel(l), side.rel(r)] as const);
+    // Plain loops, no closures: this runs on every SACK while resends are pending, and the
+    // optimising compiler inlines array callbacks at a high price.
+    const pending = side.resentPending;
+    if (pending.length === 0) return;
+    // The blocks that can report a plain arrival: not the D-SACK one.
+    const blocks = SACK_BLOCKS;
+    let nb = 0;
+    for (let i = dsack ? 1 : 0; i < sack.length && nb < MAX_SACK_BLOCKS; i++) {
+      blocks[2 * nb] = side.rel(sack[i][0]);
+      blocks[2 * nb + 1] = side.rel(sack[i][1]);
+      nb++;
+    }
     const halfRtt = side.rtt.count > 0 ? side.rtt.min / 2 : 0;
-    const keep: Resent[] = [];
-    for (const r of side.resentPending) {
-      const covered = blocks.some(([l, rr], i) => !(dsack && i === 0) && l <= r.start && rr >= r.end);
-      if (!covered) keep.push(r);
-      else r.verdict = time - r.at < halfRtt ? "unneeded" : "lost";
+    let kept = 0;
+    for (let p = 0; p < pending.length; p++) {
+      const r = pending[p];
+      if (r.verdict !== "pending") continue;
+      let covered = false;
+      for (let i = 0; i < nb && !covered; i++)
+        covered = blocks[2 * i] <= r.start && blocks[2 * i + 1] >= r.end;
+      if (covered) r.verdict = time - r.at < halfRtt ? "unneeded" : "lost";
+      else pending[kept++] = r;
     }
-    side.resentPending = keep;
+    pending.length = kept;
   }
 
   /** A resend of [s, e) by `me` while the peer is silent: opens or extends me's silence. */
