@@ -9,3 +9,11 @@
 export function nsBetween(t0Sec: number, t0Nsec: number, sec: number, nsec: number): number {
   return (sec - t0Sec + 4) * 1e9 - 4e9 + (nsec - t0Nsec);
 }
+
+/**
+ * The per-packet stages sweep their connections once at this packet, as of a time that retires
+ * nothing. V8 records no type feedback for a function's first calls, and code never run before
+ * it is optimised deoptimises the first time it runs: the first timed sweep (at the first packet,
+ * or a second into the capture) would throw away the optimised per-packet path.
+ */
+export const SWEEP_WARMUP_PACKETS = 128;

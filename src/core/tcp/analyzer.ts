@@ -14,7 +14,7 @@
 import { ipv4Number } from "../decode/address.js";
 import { endpoint as endpointLabel } from "../endpoint.js";
 import type { DecodedPacket } from "../types.js";
-import { nsBetween } from "../time.js";
+import { nsBetween, SWEEP_WARMUP_PACKETS } from "../time.js";
 import { FLAG_NAMES, flagLetters } from "./flags.js";
 import type { AnalysisFlag, PacketAnalysis } from "./types.js";
 import { UnackedSegments } from "./unacked.js";
@@ -448,6 +448,8 @@ export class TcpAnalyzer {
   private t0Sec = 0;
   private t0Nsec = 0;
   private nextSweep = 0;
+  /** Packets counted up to SWEEP_WARMUP_PACKETS. */
+  private pushed = 0;
 
   constructor(opts?: TcpAnalyzerOptions) {
     const idle = opts?.idleTimeoutSec ?? 600;
@@ -475,14 +477,15 @@ export class TcpAnalyzer {
       this.started = true;
       this.t0Sec = pkt.tsSec;
       this.t0Nsec = pkt.tsNsec;
-      // A first (empty) sweep now: the call has then run before the per-packet path is
-      // optimised, rather than deoptimising it a second into the capture.
-      this.nextSweep = 0;
+      this.nextSweep = this.sweepEveryNs;
     }
     const now = nsBetween(this.t0Sec, this.t0Nsec, pkt.tsSec, pkt.tsNsec);
-    if (now >= this.nextSweep) {
-      this.sweep(now);
-      this.nextSweep = now + this.sweepEveryNs;
+    const due = now >= this.nextSweep;
+    if (due || (this.pushed < SWEEP_WARMUP_PACKETS && ++this.pushed === SWEEP_WARMUP_PACKETS)) {
+      // One path for both, run in full at the warm-up packet (as of a time that retires nothing).
+      this.sweep(due ? now : Number.NEGATIVE_INFINITY);
+      const next = now + this.sweepEveryNs;
+      this.nextSweep = due ? next : this.nextSweep;
     }
     const tcp = pkt.tcp;
     const ip = pkt.ip;

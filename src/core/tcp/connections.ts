@@ -13,6 +13,7 @@
 
 import { ipv4Number, ipv4Text } from "../decode/address.js";
 import { endpoint } from "../endpoint.js";
+import { SWEEP_WARMUP_PACKETS } from "../time.js";
 import type { DecodedPacket, IcmpError } from "../types.js";
 import { TcpFlag } from "../types.js";
 import type {
@@ -73,6 +74,14 @@ const MAX_SACK_BLOCKS = 4;
 const SACK_BLOCKS = new Float64Array(2 * MAX_SACK_BLOCKS);
 
 const TWO32 = 4294967296;
+
+/**
+ * Zero for connection fields that later hold durations: -0 is the one zero V8 keeps as a double,
+ * so the field is a double from the start. Starting as a small integer, its first duration would
+ * change the shape of every connection object and deoptimise the code that reads them, late in a
+ * capture. Reported values add 0 (-0 + 0 is 0).
+ */
+const DOUBLE_ZERO = -0;
 
 /** Running RTT aggregate plus a bounded, deterministic reservoir for percentiles. */
 class RttStats {
@@ -459,12 +468,12 @@ class Conn {
   idleBeforeRst?: number;
   idleGaps: Span[] = [];
   /** A gap must exceed this to enter idleGaps (0 until the list is full): one compare per packet. */
-  idleGapFloor = 0;
+  idleGapFloor = DOUBLE_ZERO;
   thinkTimes: ThinkTime[] = [];
   request?: { at: number; frame: number; ackAt?: number; clientHigh: number };
   zeroSpans: (Span & { side: "client" | "server" })[] = [];
   zeroEpisodes = 0;
-  zeroStall = 0;
+  zeroStall = DOUBLE_ZERO;
   icmp: ConnectionSummary["icmp"] = [];
   /** 4-tuple key, for connections found by 4-tuple (those tracked without a PacketAnalysis). */
   key?: string;
@@ -550,6 +559,8 @@ export class ConnectionTracker {
   private baseNsec = 0;
   private nextOwnStream = 0;
   private nextSweep = 0;
+  /** Packets counted up to SWEEP_WARMUP_PACKETS. */
+  private observed = 0;
 
   constructor(opts: ConnectionTrackerOptions = {}) {
     this.idleTimeout = opts.idleTimeoutSec ?? 7200;
@@ -570,9 +581,12 @@ export class ConnectionTracker {
     }
     // Seconds and nanoseconds apart: epoch seconds as one float would lose the microseconds.
     const time = pa?.time ?? pkt.tsSec - this.baseSec + (pkt.tsNsec - this.baseNsec) / 1e9;
-    if (time >= this.nextSweep) {
-      this.sweep(time);
-      this.nextSweep = time + 1;
+    const due = time >= this.nextSweep;
+    if (due || (this.observed < SWEEP_WARMUP_PACKETS && ++this.observed === SWEEP_WARMUP_PACKETS)) {
+      // One path for both, run in full at the warm-up packet (as of a time that retires nothing).
+      this.sweep(due ? time : Number.NEGATIVE_INFINITY);
+      const next = time + 1;
+      this.nextSweep = due ? next : this.nextSweep;
     }
     if (pkt.icmp && !pkt.tcp) {
       this.observeIcmp(pkt, pkt.icmp, time, pa);
@@ -1684,7 +1698,7 @@ function summarise(conn: Conn): ConnectionSummary {
     packets: { client: c.facts.packets, server: s.facts.packets },
     bytes: { client: c.facts.bytes, server: s.facts.bytes },
     dir: { client: c.facts, server: s.facts },
-    zeroWindow: { episodes: conn.zeroEpisodes, totalStall: conn.zeroStall, spans: conn.zeroSpans },
+    zeroWindow: { episodes: conn.zeroEpisodes, totalStall: conn.zeroStall + 0, spans: conn.zeroSpans },
     idleGaps: conn.idleGaps,
     thinkTimes: conn.thinkTimes,
     close,
