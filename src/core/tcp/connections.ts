@@ -537,6 +537,55 @@ const NO_LABELS: AnalysisFlag[] = [];
  * number when a PacketAnalysis is given (so `conns` and `packets` agree), else by 4-tuple with
  * its own numbering (a SYN with a new ISN from the client starts a new connection).
  */
+/**
+ * Counts one packet's Wireshark labels into its direction's facts. Out of fold() on purpose: called
+ * for a few packets in a hundred, it is not inlined there, so a kind of label first seen late in a
+ * capture (window_full after many dup ACKs) recompiles this small function, not the whole fold.
+ */
+function countLabels(
+  f: DirectionFacts,
+  labels: readonly AnalysisFlag[],
+  syn: boolean,
+  ackFlag: boolean,
+): void {
+  let labelledRetrans = false;
+  for (let li = 0; li < labels.length; li++) {
+    const a = labels[li];
+    switch (a) {
+      case "duplicate_ack":
+        f.duplicateAcks++;
+        break;
+      case "out_of_order":
+        f.outOfOrder++;
+        break;
+      case "lost_segment":
+        f.lostSegments++;
+        break;
+      case "ack_lost_segment":
+        f.ackedUnseen++;
+        break;
+      case "window_full":
+        f.windowFull++;
+        break;
+      case "window_update":
+        f.windowUpdates++;
+        break;
+      default:
+        if (RETRANS_FLAGS.includes(a)) labelledRetrans = true;
+    }
+  }
+  if (labelledRetrans) {
+    const r = f.retransmissions;
+    r.total++;
+    if (labels.includes("spurious_retransmission")) r.spurious++;
+    else if (labels.includes("fast_retransmission")) r.fast++;
+    else if (syn) {
+      if (ackFlag) r.synAck++;
+      else r.syn++;
+    } else r.rto++;
+  }
+}
+
 export class ConnectionTracker {
   private readonly live = new Map<number, Conn>();
   /** The connection of the last packet (a cache in front of `live`). */
@@ -905,45 +954,9 @@ export class ConnectionTracker {
     if (ip.ttl < me.ttlMin) me.ttlMin = ip.ttl;
     if (ip.ttl > me.ttlMax) me.ttlMax = ip.ttl;
 
-    // Wireshark's labels, counted per sending direction.
+    // Wireshark's labels, counted per sending direction. Most packets have none.
     const labels = pa?.analysis ?? NO_LABELS;
-    let labelledRetrans = false;
-    // Indexed: most packets have none, and the analyzer's empty list is a frozen shared array.
-    for (let li = 0; li < labels.length; li++) {
-      const a = labels[li];
-      switch (a) {
-        case "duplicate_ack":
-          f.duplicateAcks++;
-          break;
-        case "out_of_order":
-          f.outOfOrder++;
-          break;
-        case "lost_segment":
-          f.lostSegments++;
-          break;
-        case "ack_lost_segment":
-          f.ackedUnseen++;
-          break;
-        case "window_full":
-          f.windowFull++;
-          break;
-        case "window_update":
-          f.windowUpdates++;
-          break;
-        default:
-          if (RETRANS_FLAGS.includes(a)) labelledRetrans = true;
-      }
-    }
-    if (labelledRetrans) {
-      const r = f.retransmissions;
-      r.total++;
-      if (labels.includes("spurious_retransmission")) r.spurious++;
-      else if (labels.includes("fast_retransmission")) r.fast++;
-      else if (syn) {
-        if (ackFlag) r.synAck++;
-        else r.syn++;
-      } else r.rto++;
-    }
+    if (labels.length !== 0) countLabels(f, labels, syn, ackFlag);
 
     // ---- handshake -----------------------------------------------------------------------------
     if (syn) {
