@@ -2,7 +2,6 @@
 // decompressed bytes in large chunks. The first 64 KiB are read ahead so callers can sniff the
 // format once, even on stdin, and then replayed.
 import { close, fstatSync, open, read, readSync, type Stats, statSync } from "node:fs";
-import { createGunzip } from "node:zlib";
 import { captureFormatOf, isGzip } from "../core/capture/detect.js";
 import { CaptureFormatError } from "../core/capture/errors.js";
 import { CaptureParser } from "../core/capture/parser.js";
@@ -568,6 +567,8 @@ async function* gunzip(
   compressed: AsyncGenerator<Uint8Array>,
   onWarning: ((w: ReaderWarning) => void) | undefined,
 ): AsyncGenerator<Uint8Array> {
+  // Loaded here: node:zlib costs every run a few ms, and most captures are not gzip'd.
+  const { createGunzip } = await import("node:zlib");
   const z = createGunzip({ chunkSize: GUNZIP_CHUNK });
   let inputError: unknown;
   const drainedOrClosed = () =>

@@ -3,7 +3,7 @@
 // text parsers. The only place where `analyze` touches the file system.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { gunzipSync, constants as zlibConstants } from "node:zlib";
+import { createRequire } from "node:module";
 import { errorLine, isInternalError, UserError } from "../cli/errors.js";
 import { CaptureParser, captureFormatOf, isGzip } from "../core/capture/index.js";
 import { decodePacket, linkDecoders } from "../core/decode/index.js";
@@ -42,7 +42,7 @@ export type InputSource = string | { name: string; bytes: Uint8Array };
 export function openBytes(bytes: Uint8Array): OpenedInput {
   const gzip = isGzip(bytes);
   // A sync flush keeps what decompressed from a gzip stream cut short, like the streaming reader.
-  const data = gzip ? new Uint8Array(gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH })) : bytes;
+  const data = gzip ? gunzipWhole(bytes) : bytes;
   return {
     head: data.subarray(0, 65536),
     gzip,
@@ -51,6 +51,14 @@ export function openBytes(bytes: Uint8Array): OpenedInput {
     })(),
     reuseBuffers: () => {},
   };
+}
+
+// node:zlib costs every run a few ms to load, and most inputs are not gzip'd.
+const requireBuiltin = createRequire(import.meta.url);
+
+function gunzipWhole(bytes: Uint8Array): Uint8Array {
+  const { gunzipSync, constants } = requireBuiltin("node:zlib") as typeof import("node:zlib");
+  return new Uint8Array(gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }));
 }
 
 /** Reads a whole input (file or "-") into memory, bounded. */

@@ -12,8 +12,12 @@
 // per-user pipe quota, /proc/sys/fs/pipe-max-size), the pipe keeps its size and nothing else
 // changes. The child runs alongside the reads; nothing waits for it.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+
+// node:child_process takes ~5 ms to load: only a bulk pipe reader pays for it.
+const requireBuiltin = createRequire(import.meta.url);
 
 /** What a pipe is enlarged to: the default /proc/sys/fs/pipe-max-size, allowed to any user. */
 export const PIPE_BYTES = 1024 * 1024;
@@ -36,6 +40,7 @@ export function enlargePipe(fd: number, bytes = PIPE_BYTES, perl = "perl"): Chil
   if (process.platform !== "linux") return undefined;
   let child: ChildProcess;
   try {
+    const { spawn } = requireBuiltin("node:child_process") as typeof import("node:child_process");
     child = spawn(perl, ["-e", RESIZE_SCRIPT, String(bytes)], { stdio: [fd, "ignore", "ignore"] });
   } catch {
     return undefined;

@@ -1049,5 +1049,7 @@ function keyEndpoints(key: string): [string, number, string, number] {
 function flagList(bits: number): AnalysisFlag[] {
   const out: AnalysisFlag[] = [];
   for (let i = 0; i < FLAG_NAMES.length; i++) if ((bits & (1 << i)) !== 0) out.push(FLAG_NAMES[i]);
-  return out;
+  // Frozen like the shared empty list: every row's list then has one shape, and the consumers'
+  // code optimised on unlabelled packets is not thrown away at the first label.
+  return Object.freeze(out) as AnalysisFlag[];
 }

@@ -275,15 +275,26 @@ class Unacked {
     this.resent[this.head + i] = true;
   }
 
+  /**
+   * Adds the newest segment; at MAX_OUTSTANDING the oldest is forgotten. The cap is counted in
+   * without a branch of its own: code first run late in a capture (when the cap is reached) would
+   * throw away the optimised per-packet fold that inlines this.
+   */
   push(end: number, at: number): void {
+    this.head += this.ends.length - this.head >= MAX_OUTSTANDING ? 1 : 0;
     this.ends.push(end);
     this.ats.push(at);
     this.resent.push(false);
+    this.compact();
   }
 
   /** Drops the first n segments. */
   drop(n: number): void {
     this.head += n;
+    this.compact();
+  }
+
+  private compact(): void {
     if (this.head >= 1024 && this.head * 2 >= this.ends.length) {
       this.ends = this.ends.slice(this.head);
       this.ats = this.ats.slice(this.head);
@@ -530,7 +541,7 @@ function insertTop<T>(list: T[], item: T, weight: (x: T) => number): void {
 }
 
 const RETRANS_FLAGS: AnalysisFlag[] = ["retransmission", "fast_retransmission", "spurious_retransmission"];
-const NO_LABELS: AnalysisFlag[] = [];
+const NO_LABELS: AnalysisFlag[] = Object.freeze([]) as unknown as AnalysisFlag[];
 
 /**
  * Folds packets into per-connection summaries. Connections are keyed by the analyzer's stream
@@ -1091,7 +1102,6 @@ export class ConnectionTracker {
       me.lastDataAt = time;
       me.lastDataFrame = pkt.frame;
       if (!repeated && !lateFill && e >= me.dataHigh) {
-        if (me.outstanding.length >= MAX_OUTSTANDING) me.outstanding.drop(1);
         me.outstanding.push(e, time);
         if (!fullSize && me.smallPending.length < MAX_OUTSTANDING) me.smallPending.push(e);
       } else if (lateFill) {
