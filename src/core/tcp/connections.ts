@@ -2109,9 +2109,13 @@ class SynChunk {
   /** The tracker's table of shapes (`shape` holds indexes into it). */
   readonly shapes: SynShape[];
   readonly shape = new Uint16Array(SYN_CHUNK);
-  readonly stream = new Float64Array(SYN_CHUNK);
+  // Stream and frame numbers are 32-bit (as in Wireshark). Integer arrays also keep them small
+  // integers when read back: a double read from a Float64Array into a rebuilt packet turned the
+  // frame field of every record, packet and analysis row (objects of one family) into a boxed
+  // double, one more allocation for each packet after it.
+  readonly stream = new Uint32Array(SYN_CHUNK);
   readonly start = new Float64Array(SYN_CHUNK);
-  readonly frame = new Float64Array(SYN_CHUNK);
+  readonly frame = new Uint32Array(SYN_CHUNK);
   /** IPv4 addresses as signed 32-bit numbers (IPv6 rows keep their text in `v6`). */
   readonly clientIp = new Int32Array(SYN_CHUNK);
   readonly serverIp = new Int32Array(SYN_CHUNK);
