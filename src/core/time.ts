@@ -1,4 +1,5 @@
-// Packet times as nanoseconds since a reference, the unit the per-packet analysis works in.
+// What the per-packet stages share about time: packet times as nanoseconds since a reference (the
+// unit the analysis works in), and when their sweeps of idle connections start.
 
 /**
  * Nanoseconds from (t0Sec, t0Nsec) to (sec, nsec): exact, as doubles hold every integer below

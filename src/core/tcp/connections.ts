@@ -544,11 +544,6 @@ const RETRANS_FLAGS: AnalysisFlag[] = ["retransmission", "fast_retransmission", 
 const NO_LABELS: AnalysisFlag[] = Object.freeze([]) as unknown as AnalysisFlag[];
 
 /**
- * Folds packets into per-connection summaries. Connections are keyed by the analyzer's stream
- * number when a PacketAnalysis is given (so `conns` and `packets` agree), else by 4-tuple with
- * its own numbering (a SYN with a new ISN from the client starts a new connection).
- */
-/**
  * Counts one packet's Wireshark labels into its direction's facts. Out of fold() on purpose: called
  * for a few packets in a hundred, it is not inlined there, so a kind of label first seen late in a
  * capture (window_full after many dup ACKs) recompiles this small function, not the whole fold.
@@ -597,6 +592,11 @@ function countLabels(
   }
 }
 
+/**
+ * Folds packets into per-connection summaries. Connections are keyed by the analyzer's stream
+ * number when a PacketAnalysis is given (so `conns` and `packets` agree), else by 4-tuple with
+ * its own numbering (a SYN with a new ISN from the client starts a new connection).
+ */
 export class ConnectionTracker {
   private readonly live = new Map<number, Conn>();
   /** The connection of the last packet (a cache in front of `live`). */
