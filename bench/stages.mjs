@@ -35,7 +35,7 @@ const input = await openInput(file);
 input.reuseBuffers();
 // The same stages, options and order as CaptureAnalysis.push (src/core/pipeline.ts).
 const facts = new CaptureFactsBuilder({});
-const analyzer = new TcpAnalyzer({ idleTimeoutSec: 3600 });
+const analyzer = new TcpAnalyzer({ idleTimeoutSec: 3600, reuseRows: true });
 const tracker = new ConnectionTracker({ idleTimeoutSec: 3600, onFinal: () => {}, onUnmatchedIcmp: () => {} });
 let packets = 0;
 let last = process.hrtime.bigint();

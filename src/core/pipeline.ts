@@ -48,7 +48,9 @@ export class CaptureAnalysis {
     const idleTimeoutSec = opts.idleTimeoutSec ?? 3600;
     this.onPacket = opts.onPacket;
     this.facts = new CaptureFactsBuilder({ fromText: opts.fromText });
-    this.analyzer = new TcpAnalyzer({ idleTimeoutSec });
+    // Without a consumer of the rows, one row object serves every packet: the tracker reads it
+    // before the next one and keeps nothing of it.
+    this.analyzer = new TcpAnalyzer({ idleTimeoutSec, reuseRows: !opts.onPacket });
     this.tracker = new ConnectionTracker({
       idleTimeoutSec,
       onFinal: (c) => {
