@@ -53,7 +53,7 @@ const onRecord = (rec) => {
   const pa = analyzer.push(pkt);
   if (stage >= 3 && !duplicate) tracker.observe(pkt, pa);
 };
-const parser = new CaptureParser({ reusedChunks: true });
+const parser = new CaptureParser({ reusedChunks: true, reusedRecords: true });
 for await (const chunk of input.chunks) {
   parser.push(chunk, onRecord);
   facts.detachRecords();

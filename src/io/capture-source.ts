@@ -140,7 +140,8 @@ export async function readCaptureFile(
     onWarning?: (w: ReaderWarning) => void;
     /**
      * Records (their `data`) are valid only during the onRecord call: the file is then read
-     * into reused buffers, which costs the kernel less than fresh memory.
+     * into reused buffers, which costs the kernel less than fresh memory, and one record object
+     * is refilled for every record.
      */
     transientRecords?: boolean;
   },
@@ -160,7 +161,11 @@ export async function readCaptureFile(
   }
   const transient = opts?.transientRecords ?? false;
   if (transient) input.reuseBuffers();
-  const parser = new CaptureParser({ onWarning: opts?.onWarning, reusedChunks: transient });
+  const parser = new CaptureParser({
+    onWarning: opts?.onWarning,
+    reusedChunks: transient,
+    reusedRecords: transient,
+  });
   try {
     for await (const chunk of input.chunks) parser.push(chunk, onRecord);
     const info = parser.end();

@@ -158,7 +158,12 @@ async function feedCapture(
   analysis: CaptureAnalysis,
 ): Promise<InputInfo> {
   const warnings: string[] = [];
-  const parser = new CaptureParser({ onWarning: (w) => warnings.push(`${w.message}`), reusedChunks: true });
+  // The analysis keeps nothing of a record but bytes it copies before the next chunk.
+  const parser = new CaptureParser({
+    onWarning: (w) => warnings.push(`${w.message}`),
+    reusedChunks: true,
+    reusedRecords: true,
+  });
   const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) =>
     analysis.push(decodePacket(rec), rec);
   try {
@@ -378,7 +383,11 @@ export async function streamPackets(
     const warnings: string[] = [];
     // Decoded packets keep nothing of the record's bytes: the reader may reuse its buffers.
     opened.reuseBuffers();
-    const parser = new CaptureParser({ onWarning: (w) => warnings.push(w.message), reusedChunks: true });
+    const parser = new CaptureParser({
+      onWarning: (w) => warnings.push(w.message),
+      reusedChunks: true,
+      reusedRecords: true,
+    });
     const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => onPacket(decodePacket(rec));
     try {
       for await (const chunk of chunks) {

@@ -6,7 +6,7 @@ import { describeNonCapture } from "./detect.js";
 import { CaptureFormatError } from "./errors.js";
 import { PcapReader, pcapMagic } from "./pcap.js";
 import { BLOCK_SHB, PcapngReader } from "./pcapng.js";
-import type { FormatReader, ReaderContext } from "./shared.js";
+import { type FormatReader, makeRecord, type ReaderContext } from "./shared.js";
 
 export { captureFormatOf, isGzip } from "./detect.js";
 export type { CaptureErrorCode } from "./errors.js";
@@ -21,6 +21,11 @@ export interface CaptureParserOptions {
    * views) are valid only until push() returns.
    */
   reusedChunks?: boolean;
+  /**
+   * The caller keeps nothing of a record past its callback (it may keep `data`, on the terms of
+   * reusedChunks): one record object is then refilled for every record, instead of one each.
+   */
+  reusedRecords?: boolean;
 }
 
 /** info.warnings keeps this many messages; the rest are counted in one closing line. */
@@ -51,7 +56,11 @@ export class CaptureParser {
   constructor(opts?: CaptureParserOptions) {
     this.onWarning = opts?.onWarning;
     this.reusedChunks = opts?.reusedChunks ?? false;
-    this.ctx = { info: this.fileInfo, warn: (w) => this.warn(w) };
+    this.ctx = {
+      info: this.fileInfo,
+      warn: (w) => this.warn(w),
+      record: opts?.reusedRecords ? makeRecord(undefined, 0, 0, 0, 0, 0, 0, 0, new Uint8Array(0)) : undefined,
+    };
   }
 
   /**

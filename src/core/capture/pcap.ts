@@ -3,7 +3,14 @@
 import { LinkType, type PacketRecord } from "../types.js";
 import type { ChunkQueue } from "./chunk-queue.js";
 import { CaptureFormatError } from "./errors.js";
-import { type EmitRecord, type FormatReader, hex32, MAX_RECORD_BYTES, type ReaderContext } from "./shared.js";
+import {
+  type EmitRecord,
+  type FormatReader,
+  hex32,
+  MAX_RECORD_BYTES,
+  makeRecord,
+  type ReaderContext,
+} from "./shared.js";
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -49,6 +56,7 @@ export class PcapReader implements FormatReader {
     const le = this.littleEndian;
     const nsPerUnit = this.nsPerUnit;
     const linkType = this.linkType;
+    const reused = this.ctx.record;
     let frame = this.frames;
     try {
       for (;;) {
@@ -69,7 +77,7 @@ export class PcapReader implements FormatReader {
           const next = p + RECORD_HEADER_LEN + capLen;
           if (next > end) break;
           const data = new Uint8Array(ab, base + p + RECORD_HEADER_LEN, capLen);
-          const rec = record(dv, p, le, nsPerUnit, linkType, ++frame, data);
+          const rec = record(reused, dv, p, le, nsPerUnit, linkType, ++frame, data);
           p = next;
           emit(rec);
         }
@@ -83,7 +91,16 @@ export class PcapReader implements FormatReader {
         if (q.length < RECORD_HEADER_LEN + capLen) return;
         const bytes = q.consume(RECORD_HEADER_LEN + capLen);
         emit(
-          record(this.scratchView, 0, le, nsPerUnit, linkType, ++frame, bytes.subarray(RECORD_HEADER_LEN)),
+          record(
+            reused,
+            this.scratchView,
+            0,
+            le,
+            nsPerUnit,
+            linkType,
+            ++frame,
+            bytes.subarray(RECORD_HEADER_LEN),
+          ),
         );
       }
     } finally {
@@ -122,6 +139,7 @@ export class PcapReader implements FormatReader {
 
 /** The record whose 16-byte header starts at `at`; `data` is its captured bytes. */
 function record(
+  reused: PacketRecord | undefined,
   hv: DataView,
   at: number,
   le: boolean,
@@ -137,16 +155,7 @@ function record(
     tsSec += Math.floor(tsNsec / 1_000_000_000);
     tsNsec %= 1_000_000_000;
   }
-  return {
-    frame,
-    tsSec,
-    tsNsec,
-    interfaceId: 0,
-    linkType,
-    capLen: data.length,
-    origLen: hv.getUint32(at + 12, le),
-    data,
-  };
+  return makeRecord(reused, frame, tsSec, tsNsec, 0, linkType, data.length, hv.getUint32(at + 12, le), data);
 }
 
 function badLength(capLen: number, offset: number): CaptureFormatError {

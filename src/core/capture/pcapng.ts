@@ -1,10 +1,16 @@
 // pcapng files: a sequence of blocks (type, total length, body, total length again). Each section
 // starts with a Section Header Block that sets the byte order of everything up to the next one;
 // Interface Description Blocks declare link type and timestamp resolution, numbered per section.
-import type { PacketRecord } from "../types.js";
 import type { ChunkQueue } from "./chunk-queue.js";
 import { CaptureFormatError } from "./errors.js";
-import { type EmitRecord, type FormatReader, hex32, MAX_RECORD_BYTES, type ReaderContext } from "./shared.js";
+import {
+  type EmitRecord,
+  type FormatReader,
+  hex32,
+  MAX_RECORD_BYTES,
+  makeRecord,
+  type ReaderContext,
+} from "./shared.js";
 import {
   MICROSECONDS,
   type SplitTime,
@@ -177,17 +183,19 @@ export class PcapngReader implements FormatReader {
       if (capLen > len - 32) throw tooLong(BLOCK_NAMES[type], capLen, len - 32, offset);
       if (!iface) return;
       this.timestamp(dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), iface);
-      const rec: PacketRecord = {
-        frame: ++this.frames,
-        tsSec: this.time.sec,
-        tsNsec: this.time.nsec,
-        interfaceId: iface.id,
-        linkType: iface.linkType,
-        capLen,
-        origLen: dv.getUint32(p + 24, le),
-        data: new Uint8Array(buf.buffer, buf.byteOffset + p + 28, capLen),
-      };
-      emit(rec);
+      emit(
+        makeRecord(
+          this.ctx.record,
+          ++this.frames,
+          this.time.sec,
+          this.time.nsec,
+          iface.id,
+          iface.linkType,
+          capLen,
+          dv.getUint32(p + 24, le),
+          new Uint8Array(buf.buffer, buf.byteOffset + p + 28, capLen),
+        ),
+      );
       return;
     }
     switch (type) {
@@ -264,16 +272,19 @@ export class PcapngReader implements FormatReader {
     // The block has no captured-length field: it is the original length cut to the snaplen.
     let capLen = Math.min(origLen, len - 16);
     if (iface.snaplen > 0 && capLen > iface.snaplen) capLen = iface.snaplen;
-    emit({
-      frame: ++this.frames,
-      tsSec: 0,
-      tsNsec: 0,
-      interfaceId: iface.id,
-      linkType: iface.linkType,
-      capLen,
-      origLen,
-      data: buf.subarray(p + 12, p + 12 + capLen),
-    });
+    emit(
+      makeRecord(
+        this.ctx.record,
+        ++this.frames,
+        0,
+        0,
+        iface.id,
+        iface.linkType,
+        capLen,
+        origLen,
+        buf.subarray(p + 12, p + 12 + capLen),
+      ),
+    );
   }
 
   private interfaceStatistics(dv: DataView, p: number, len: number, offset: number): void {

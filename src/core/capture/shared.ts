@@ -19,6 +19,35 @@ export interface FormatReader {
 export interface ReaderContext {
   info: CaptureFileInfo;
   warn(w: ReaderWarning): void;
+  /** With the parser's reusedRecords: the one record every emit refills. */
+  record: PacketRecord | undefined;
+}
+
+/**
+ * The record to emit: `reused` refilled when the parser reuses its record, else a new one. One
+ * literal for both, so fresh and reused records have one shape.
+ */
+export function makeRecord(
+  reused: PacketRecord | undefined,
+  frame: number,
+  tsSec: number,
+  tsNsec: number,
+  interfaceId: number,
+  linkType: number,
+  capLen: number,
+  origLen: number,
+  data: Uint8Array,
+): PacketRecord {
+  if (reused === undefined) return { frame, tsSec, tsNsec, interfaceId, linkType, capLen, origLen, data };
+  reused.frame = frame;
+  reused.tsSec = tsSec;
+  reused.tsNsec = tsNsec;
+  reused.interfaceId = interfaceId;
+  reused.linkType = linkType;
+  reused.capLen = capLen;
+  reused.origLen = origLen;
+  reused.data = data;
+  return reused;
 }
 
 /**

@@ -551,6 +551,53 @@ describe("chunks reused by the caller", () => {
   });
 });
 
+describe("records reused by the parser", () => {
+  it("refills one record object for every record, with the fields and bytes of fresh records", () => {
+    const recs = Array.from({ length: 30 }, (_, i) => ({
+      sec: i,
+      frac: i * 1000,
+      data: payload(40 + i * 97, i),
+    }));
+    const le = true;
+    const pcapng = concatBytes(
+      shb(le),
+      idb(le, 1, 65535),
+      ...recs.map((r, i) =>
+        i % 5 === 4 ? spb(le, r.data.length, r.data) : epb(le, 0, BigInt(i) * 1000n, r.data),
+      ),
+    );
+    for (const [name, bytes] of [
+      ["pcap", pcapFile({}, recs)],
+      ["pcapng", pcapng],
+    ] as const) {
+      const fresh = read(bytes).records;
+      for (const chunk of [7, 1000, bytes.length]) {
+        const parser = new CaptureParser({ reusedRecords: true });
+        const seen = new Set<PacketRecord>();
+        const got: PacketRecord[] = [];
+        for (let at = 0; at < bytes.length; at += chunk) {
+          parser.push(bytes.slice(at, at + chunk), (r) => {
+            seen.add(r);
+            got.push({ ...r, data: r.data.slice() });
+          });
+        }
+        parser.end();
+        assert.equal(seen.size, 1, `${name}, ${chunk}-byte chunks: one object`);
+        assert.deepEqual(
+          got.map(({ data: _, ...rest }) => rest),
+          fresh.map(({ data: _, ...rest }) => rest),
+          `${name}, ${chunk}-byte chunks: fields`,
+        );
+        assert.deepEqual(
+          got.map((x) => [...x.data]),
+          fresh.map((x) => [...x.data]),
+          `${name}, ${chunk}-byte chunks: bytes`,
+        );
+      }
+    }
+  });
+});
+
 describe("content detection", () => {
   it("recognises pcap, pcapng and gzip heads", () => {
     assert.equal(captureFormatOf(pcapFile({ littleEndian: false }, [])), "pcap");
