@@ -13,7 +13,7 @@
 
 import { ipv4Number, ipv4Text } from "../decode/address.js";
 import { endpoint } from "../endpoint.js";
-import { SWEEP_WARMUP_PACKETS } from "../time.js";
+import { SweepSchedule } from "../time.js";
 import type { DecodedPacket, IcmpError } from "../types.js";
 import { TcpFlag } from "../types.js";
 import type {
@@ -618,9 +618,8 @@ export class ConnectionTracker {
   private baseSec?: number;
   private baseNsec = 0;
   private nextOwnStream = 0;
-  private nextSweep = 0;
-  /** Packets counted up to SWEEP_WARMUP_PACKETS. */
-  private observed = 0;
+  /** Once a second of capture time. */
+  private readonly sweeps = new SweepSchedule(1, 0);
 
   constructor(opts: ConnectionTrackerOptions = {}) {
     this.idleTimeout = opts.idleTimeoutSec ?? 7200;
@@ -641,13 +640,8 @@ export class ConnectionTracker {
     }
     // Seconds and nanoseconds apart: epoch seconds as one float would lose the microseconds.
     const time = pa?.time ?? pkt.tsSec - this.baseSec + (pkt.tsNsec - this.baseNsec) / 1e9;
-    const due = time >= this.nextSweep;
-    if (due || (this.observed < SWEEP_WARMUP_PACKETS && ++this.observed === SWEEP_WARMUP_PACKETS)) {
-      // One path for both, run in full at the warm-up packet (as of a time that retires nothing).
-      this.sweep(due ? time : Number.NEGATIVE_INFINITY);
-      const next = time + 1;
-      this.nextSweep = due ? next : this.nextSweep;
-    }
+    const sweepAt = this.sweeps.sweepAt(time);
+    if (sweepAt !== undefined) this.sweep(sweepAt);
     if (pkt.icmp && !pkt.tcp) {
       this.observeIcmp(pkt, pkt.icmp, time, pa);
       return;
