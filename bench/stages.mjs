@@ -25,7 +25,7 @@ if (stage < 0 || !file) {
 const dist = (p) => import(join(root, "dist", p));
 const { openInput } = await dist("io/capture-source.js");
 const { CaptureParser } = await dist("core/capture/parser.js");
-const { decodePacket } = await dist("core/decode/index.js");
+const { packetDecoder } = await dist("core/decode/index.js");
 const { TcpAnalyzer } = await dist("core/tcp/analyzer.js");
 const { CaptureFactsBuilder } = await dist("core/tcp/capture-facts.js");
 const { ConnectionTracker } = await dist("core/tcp/connections.js");
@@ -37,6 +37,7 @@ input.reuseBuffers();
 const facts = new CaptureFactsBuilder({});
 const analyzer = new TcpAnalyzer({ idleTimeoutSec: 3600, reuseRows: true });
 const tracker = new ConnectionTracker({ idleTimeoutSec: 3600, onFinal: () => {}, onUnmatchedIcmp: () => {} });
+const decodePacket = packetDecoder({ reuse: true });
 let packets = 0;
 let last = process.hrtime.bigint();
 const marks = [];

@@ -2,7 +2,7 @@
 // The CLI (src/cli) is one user of these; none of them needs it.
 
 export { CaptureFormatError, CaptureParser, captureFormatOf, isGzip } from "./core/capture/index.js";
-export { decodePacket } from "./core/decode/index.js";
+export { decodePacket, packetDecoder } from "./core/decode/index.js";
 export { CaptureAnalysis } from "./core/pipeline.js";
 export { TcpAnalyzer } from "./core/tcp/analyzer.js";
 export { ConnectionTracker } from "./core/tcp/connections.js";

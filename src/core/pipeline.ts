@@ -69,7 +69,8 @@ export class CaptureAnalysis {
   /**
    * One decoded packet, in capture order. With the raw record, duplicate detection also compares
    * the captured IP bytes. Exact duplicates (mirroring) still reach the per-packet analysis, as
-   * they do in Wireshark, but are kept out of the connection facts.
+   * they do in Wireshark, but are kept out of the connection facts. Nothing of `pkt` is kept past
+   * the call but what onPacket keeps: without onPacket, the caller may refill it for the next one.
    */
   push(pkt: DecodedPacket, rec?: PacketRecord): void {
     // After the end nothing more counts (the result is made once).

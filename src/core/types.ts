@@ -2,6 +2,15 @@
 // Everything here is plain data so it can cross module boundaries and be serialised.
 
 /** Link-layer header types (LINKTYPE_* numbers of the pcap/pcapng formats). */
+/**
+ * Zero for number fields that later hold doubles (durations, 32-bit sequence numbers, IPv4
+ * addresses): -0 is the one zero V8 keeps as a double, so the field is a double from the start.
+ * Starting as a small integer, the first larger value would change the shape of every object of
+ * that kind and deoptimise the code that reads them. A reused object's double is then rewritten
+ * in place. Compares equal to 0; reported values add 0 (-0 + 0 is 0).
+ */
+export const DOUBLE_ZERO = -0;
+
 export const LinkType = {
   NULL: 0, // BSD loopback, host-endian AF_ value
   ETHERNET: 1,

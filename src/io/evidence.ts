@@ -6,7 +6,7 @@ import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { errorLine, isInternalError, UserError } from "../cli/errors.js";
 import { CaptureParser, captureFormatOf, isGzip } from "../core/capture/index.js";
-import { decodePacket, linkDecoders } from "../core/decode/index.js";
+import { decodePacket, linkDecoders, packetDecoder } from "../core/decode/index.js";
 import { CaptureAnalysis } from "../core/pipeline.js";
 import { withStream } from "../core/tcp/connections.js";
 import type { ConnectionSummary, PacketAnalysis } from "../core/tcp/types.js";
@@ -149,6 +149,8 @@ function unreadableWarning(skipped: { line: number; reason: string; unreadable: 
 /**
  * Streams one capture file through reader → decoder → analysis. The chunks may come from reused
  * buffers: the analysis copies what it keeps of a chunk's records before the next is read.
+ * With `reusePackets` (no consumer of the packets but the analysis, which copies what it keeps),
+ * one packet object is refilled for every record.
  */
 async function feedCapture(
   path: string,
@@ -156,6 +158,7 @@ async function feedCapture(
   chunks: AsyncIterable<Uint8Array>,
   gzip: boolean,
   analysis: CaptureAnalysis,
+  reusePackets: boolean,
 ): Promise<InputInfo> {
   const warnings: string[] = [];
   // The analysis keeps nothing of a record but bytes it copies before the next chunk.
@@ -164,8 +167,8 @@ async function feedCapture(
     reusedChunks: true,
     reusedRecords: true,
   });
-  const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) =>
-    analysis.push(decodePacket(rec), rec);
+  const decode = packetDecoder({ reuse: reusePackets });
+  const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => analysis.push(decode(rec), rec);
   try {
     for await (const chunk of chunks) {
       parser.push(chunk, emit);
@@ -273,7 +276,7 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
     if (captureFormatOf(head)) {
       const analysis = new CaptureAnalysis({ onPacket: opts.onPacket });
       opened.reuseBuffers();
-      const info = await feedCapture(name, head, chunks, gzip, analysis);
+      const info = await feedCapture(name, head, chunks, gzip, analysis, !opts.onPacket);
       info.warnings.push(...streamWarnings);
       inputs.push(info);
       finishAnalysis(analysis);

@@ -8,7 +8,14 @@ import { decodeEthernet } from "./ethernet.js";
 import { decodeIcmp4, decodeIcmp6 } from "./icmp.js";
 import { decodeIpv4 } from "./ipv4.js";
 import { decodeIpv6 } from "./ipv6.js";
-import { EtherType, IpProtocol, type LayerCursor, type LayerDecoder, NONE } from "./layer.js";
+import {
+  EtherType,
+  IpProtocol,
+  type LayerCursor,
+  type LayerDecoder,
+  NONE,
+  type ReusedLayers,
+} from "./layer.js";
 import { decodeLoop, decodeNull } from "./loopback.js";
 import { decodeRawIp, decodeRawIpv4, decodeRawIpv6 } from "./raw.js";
 import { decodeTcp } from "./tcp.js";
@@ -50,8 +57,8 @@ function denseTable(table: ReadonlyMap<number, LayerDecoder>, size: number): (La
   return dense;
 }
 
-// One cursor reused by every call: decodePacket is synchronous and not re-entrant.
-const cursor: LayerCursor = { offset: 0, capEnd: 0, end: 0, origEnd: 0, next: NONE };
+// One cursor reused by every call: decoding is synchronous and not re-entrant.
+const cursor: LayerCursor = { offset: 0, capEnd: 0, end: 0, origEnd: 0, next: NONE, reuse: undefined };
 
 /**
  * Decodes one capture record down to TCP or an ICMP error. Frames that are not IP (ARP, LLC, ...)
@@ -60,21 +67,35 @@ const cursor: LayerCursor = { offset: 0, capEnd: 0, end: 0, origEnd: 0, next: NO
  * The result is read-only: packets without TCP options share one frozen options object.
  */
 export function decodePacket(rec: PacketRecord): DecodedPacket {
+  return decodeWith(rec, undefined);
+}
+
+/**
+ * A decoder for callers that keep nothing of a packet past their use of it: with `reuse`, every
+ * call returns the same packet object, refilled, and the same IPv4 header, TCP header and
+ * timestamp options objects in the common case (a bulk transfer's packets then allocate
+ * nothing). Without it, decodePacket.
+ */
+export function packetDecoder(opts: { reuse?: boolean } = {}): (rec: PacketRecord) => DecodedPacket {
+  if (!opts.reuse) return decodePacket;
+  const reuse: ReusedLayers = { packet: undefined, ipv4: undefined, tcp: undefined, timestamps: undefined };
+  return (rec) => decodeWith(rec, reuse);
+}
+
+function decodeWith(rec: PacketRecord, reuse: ReusedLayers | undefined): DecodedPacket {
   const data = rec.data;
-  const out: DecodedPacket = {
-    frame: rec.frame,
-    tsSec: rec.tsSec,
-    tsNsec: rec.tsNsec,
-    linkType: rec.linkType,
-    capLen: rec.capLen,
-    origLen: rec.origLen,
-    // Declared up front (undefined until a layer fills them): one object shape for every packet.
-    ip: undefined,
-    tcp: undefined,
-    icmp: undefined,
-    error: undefined,
-    truncated: undefined,
-  };
+  const out = reuse?.packet ?? newPacket(reuse);
+  out.frame = rec.frame;
+  out.tsSec = rec.tsSec;
+  out.tsNsec = rec.tsNsec;
+  out.linkType = rec.linkType;
+  out.capLen = rec.capLen;
+  out.origLen = rec.origLen;
+  out.ip = undefined;
+  out.tcp = undefined;
+  out.icmp = undefined;
+  out.error = undefined;
+  out.truncated = undefined;
   const link = rec.linkType >= 0 && rec.linkType < 512 ? linkByType[rec.linkType] : undefined;
   if (link === undefined) {
     out.error = `unsupported link type ${rec.linkType}`;
@@ -87,11 +108,34 @@ export function decodePacket(rec: PacketRecord): DecodedPacket {
   cur.end = captured;
   cur.origEnd = Math.max(rec.origLen, captured);
   cur.next = NONE;
+  cur.reuse = reuse;
   if (!link(data, cur, out)) return out;
   const network = networkDecoders.get(cur.next);
   if (network === undefined || !network(data, cur, out)) return out;
   const transport = transportByProtocol[cur.next];
   if (transport !== undefined) transport(data, cur, out);
+  return out;
+}
+
+/**
+ * A packet object for decodeWith to fill, every field declared up front (undefined until a layer
+ * fills it): one shape for every packet. Kept for refilling when `reuse` is given.
+ */
+function newPacket(reuse: ReusedLayers | undefined): DecodedPacket {
+  const out: DecodedPacket = {
+    frame: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    linkType: 0,
+    capLen: 0,
+    origLen: 0,
+    ip: undefined,
+    tcp: undefined,
+    icmp: undefined,
+    error: undefined,
+    truncated: undefined,
+  };
+  if (reuse !== undefined) reuse.packet = out;
   return out;
 }
 

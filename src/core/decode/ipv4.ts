@@ -1,9 +1,9 @@
 // IPv4 header: addresses, lengths, fragmentation, options.
 
-import type { DecodedPacket, IpHeader } from "../types.js";
+import { type DecodedPacket, DOUBLE_ZERO, type IpHeader } from "../types.js";
 import { ipv4Text } from "./address.js";
 import { u16, u32 } from "./bytes.js";
-import { type LayerCursor, malformed, NONE, truncatedAt } from "./layer.js";
+import { type LayerCursor, malformed, NONE, type ReusedLayers, truncatedAt } from "./layer.js";
 
 const MIN_HEADER = 20;
 
@@ -33,21 +33,22 @@ export function decodeIpv4(data: Uint8Array, cur: LayerCursor, out: DecodedPacke
   const protocol = data[start + 9];
   const srcV4 = u32(data, start + 12);
   const dstV4 = u32(data, start + 16);
-  const ip: IpHeader = {
-    version: 4,
-    src: ipv4Text(srcV4),
-    dst: ipv4Text(dstV4),
-    ttl: data[start + 8],
-    protocol,
-    headerLen,
-    totalLen,
-    id: u16(data, start + 4),
-    dontFragment: (flagsFrag & 0x4000) !== 0,
-    hasOptions: headerLen > MIN_HEADER,
-    srcV4,
-    dstV4,
-  };
-  if (more || fragOffset > 0) ip.fragment = { offset: fragOffset, more };
+  const fragmented = more || fragOffset > 0;
+  // A fragment's header gets a field more (fragment): never the reused object, whose shape is fixed.
+  const reuse = fragmented ? undefined : cur.reuse;
+  const ip = reuse?.ipv4 ?? newIpv4Header(reuse);
+  ip.src = ipv4Text(srcV4);
+  ip.dst = ipv4Text(dstV4);
+  ip.ttl = data[start + 8];
+  ip.protocol = protocol;
+  ip.headerLen = headerLen;
+  ip.totalLen = totalLen;
+  ip.id = u16(data, start + 4);
+  ip.dontFragment = (flagsFrag & 0x4000) !== 0;
+  ip.hasOptions = headerLen > MIN_HEADER;
+  ip.srcV4 = srcV4;
+  ip.dstV4 = dstV4;
+  if (fragmented) ip.fragment = { offset: fragOffset, more };
   out.ip = ip;
 
   if (totalLen < headerLen)
@@ -64,4 +65,27 @@ export function decodeIpv4(data: Uint8Array, cur: LayerCursor, out: DecodedPacke
   if (end < cur.capEnd) cur.capEnd = end;
   cur.next = fragOffset > 0 ? NONE : protocol;
   return true;
+}
+
+/**
+ * An IPv4 header object with every field of the common case (all but `fragment`), for the
+ * decoder to fill; kept for refilling when `reuse` is given.
+ */
+function newIpv4Header(reuse: ReusedLayers | undefined): IpHeader {
+  const ip: IpHeader = {
+    version: 4,
+    src: "",
+    dst: "",
+    ttl: 0,
+    protocol: 0,
+    headerLen: 0,
+    totalLen: 0,
+    id: 0,
+    dontFragment: false,
+    hasOptions: false,
+    srcV4: DOUBLE_ZERO,
+    dstV4: DOUBLE_ZERO,
+  };
+  if (reuse !== undefined) reuse.ipv4 = ip;
+  return ip;
 }

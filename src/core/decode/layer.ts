@@ -1,7 +1,7 @@
 // The hand-off between layer decoders: each decoder reads its header at `offset`, records what it
 // found on the DecodedPacket, and leaves the cursor at the next header with the next protocol.
 
-import type { DecodedPacket } from "../types.js";
+import type { DecodedPacket, IpHeader, TcpHeader, TcpOptions } from "../types.js";
 
 export interface LayerCursor {
   /** Offset of the next header inside the record's bytes. */
@@ -14,6 +14,21 @@ export interface LayerCursor {
   origEnd: number;
   /** Next protocol: an EtherType after the link layer, an IP protocol number after the IP layer; NONE when there is no next header to decode. */
   next: number;
+  /** Objects to refill instead of making new ones, for a reusing decoder (see packetDecoder). */
+  reuse: ReusedLayers | undefined;
+}
+
+/**
+ * The objects a reusing decoder hands out for every packet: its packet, and the IPv4 header, TCP
+ * header and timestamp-only options of the common case. Each is made on first use by the same
+ * code that makes fresh ones, so fresh and reused objects share one shape. Packets of other kinds
+ * (IPv6, fragments, other TCP options, ICMP) still get fresh objects for those layers.
+ */
+export interface ReusedLayers {
+  packet: DecodedPacket | undefined;
+  ipv4: IpHeader | undefined;
+  tcp: TcpHeader | undefined;
+  timestamps: TcpOptions | undefined;
 }
 
 /** `next` value meaning "nothing more to decode". */

@@ -1,8 +1,8 @@
 // TCP header and options.
 
-import type { DecodedPacket, TcpHeader, TcpOptions } from "../types.js";
+import { type DecodedPacket, DOUBLE_ZERO, type TcpHeader, type TcpOptions } from "../types.js";
 import { u16, u32 } from "./bytes.js";
-import { type LayerCursor, malformed, truncatedAt } from "./layer.js";
+import { type LayerCursor, malformed, type ReusedLayers, truncatedAt } from "./layer.js";
 
 const MIN_HEADER = 20;
 
@@ -65,9 +65,7 @@ export function decodeTcp(data: Uint8Array, cur: LayerCursor, out: DecodedPacket
       data[start + 22] === TcpOptionKind.TIMESTAMPS &&
       data[start + 23] === 10
     ) {
-      // Built field by field as decodeTcpOptions() builds it, so both give objects of one shape
-      // (a literal would get a map of its own, and every reader of options a polymorphic load).
-      options = {};
+      options = cur.reuse?.timestamps ?? newTimestampOptions(cur.reuse);
       options.tsVal = u32(data, start + 24);
       options.tsEcr = u32(data, start + 28);
     } else {
@@ -75,22 +73,54 @@ export function decodeTcp(data: Uint8Array, cur: LayerCursor, out: DecodedPacket
     }
   }
 
-  const tcp: TcpHeader = {
-    srcPort: u16(data, start),
-    dstPort: u16(data, start + 2),
-    seq: u32(data, start + 4),
-    ack: u32(data, start + 8),
-    headerLen,
-    flags: data[start + 13] | ((offsetByte & 1) << 8),
-    window: u16(data, start + 14),
-    urgent: u16(data, start + 18),
-    payloadLen,
-    capturedPayloadLen,
-    payloadOffset,
-    options,
-  };
+  const tcp = cur.reuse?.tcp ?? newTcpHeader(cur.reuse);
+  tcp.srcPort = u16(data, start);
+  tcp.dstPort = u16(data, start + 2);
+  tcp.seq = u32(data, start + 4);
+  tcp.ack = u32(data, start + 8);
+  tcp.headerLen = headerLen;
+  tcp.flags = data[start + 13] | ((offsetByte & 1) << 8);
+  tcp.window = u16(data, start + 14);
+  tcp.urgent = u16(data, start + 18);
+  tcp.payloadLen = payloadLen;
+  tcp.capturedPayloadLen = capturedPayloadLen;
+  tcp.payloadOffset = payloadOffset;
+  tcp.options = options;
   out.tcp = tcp;
   return true;
+}
+
+/** A TCP header object for the decoder to fill; kept for refilling when `reuse` is given. */
+function newTcpHeader(reuse: ReusedLayers | undefined): TcpHeader {
+  const tcp: TcpHeader = {
+    srcPort: 0,
+    dstPort: 0,
+    seq: DOUBLE_ZERO,
+    ack: DOUBLE_ZERO,
+    headerLen: 0,
+    flags: 0,
+    window: 0,
+    urgent: 0,
+    payloadLen: 0,
+    capturedPayloadLen: 0,
+    payloadOffset: 0,
+    options: NO_OPTIONS,
+  };
+  if (reuse !== undefined) reuse.tcp = tcp;
+  return tcp;
+}
+
+/**
+ * Options holding just the timestamps, for the fast path to fill; kept for refilling when `reuse`
+ * is given. Built field by field as decodeTcpOptions() builds them, so both give objects of one
+ * shape (a literal would get a map of its own, and every reader of options a polymorphic load).
+ */
+function newTimestampOptions(reuse: ReusedLayers | undefined): TcpOptions {
+  const options: TcpOptions = {};
+  options.tsVal = DOUBLE_ZERO;
+  options.tsEcr = DOUBLE_ZERO;
+  if (reuse !== undefined) reuse.timestamps = options;
+  return options;
 }
 
 /**

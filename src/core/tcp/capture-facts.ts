@@ -130,6 +130,18 @@ function samePacket(p: DecodedPacket, q: DecodedPacket): boolean {
   );
 }
 
+/** A copy of what samePacket reads of a packet, for keeping past the caller's use of it. */
+function headersOf(pkt: DecodedPacket): DecodedPacket {
+  const tcp = pkt.tcp;
+  const icmp = pkt.icmp;
+  return {
+    ...pkt,
+    ip: pkt.ip && { ...pkt.ip },
+    tcp: tcp && { ...tcp, options: { ...tcp.options } },
+    icmp: icmp && { ...icmp, inner: icmp.inner && { ...icmp.inner } },
+  };
+}
+
 /**
  * Where the captured IP bytes of a TCP packet start within its record (they end at
  * min(data.length, capLen)); -1 without a record.
@@ -157,8 +169,10 @@ function sameBytes(
 
 /**
  * Packets of the last duplicate window in arrival order, as a growable ring of parallel arrays:
- * their time, bucket, the packet and its captured bytes (a view into the record until
- * detachBytes() copies it; both held only while in the window). A table from bucket to the
+ * their time, bucket, original length, and captured IP bytes (a view into the record until
+ * detachBytes() copies it, held only while in the window) with where those began in the record;
+ * for a packet without bytes (ICMP, tcpdump text), a copy of its decoded headers instead (the
+ * caller's packet object may be refilled for the next packet). A table from bucket to the
  * newest position in it, and a link from each position to the previous one of its table slot,
  * find the packets of a bucket; positions older than `head` have left the window, so nothing is
  * ever deleted from the table.
@@ -171,6 +185,8 @@ class RecentPackets {
   at = new Float64Array(this.capacity);
   key = new Int32Array(this.capacity);
   prev = new Float64Array(this.capacity);
+  origLen = new Int32Array(this.capacity);
+  ipAt = new Int32Array(this.capacity);
   packet: (DecodedPacket | undefined)[] = new Array(this.capacity).fill(undefined);
   data: (Uint8Array | undefined)[] = new Array(this.capacity).fill(undefined);
   from = new Int32Array(this.capacity);
@@ -219,6 +235,7 @@ class RecentPackets {
     from: number,
     to: number,
   ): void {
+    // Bytes stand for the headers; without them, the headers are copied.
     if (this.tail - this.head >= MAX_RECENT_PACKETS) this.dropOldest();
     if (this.tail - this.head === this.capacity) this.grow();
     const pos = this.tail++;
@@ -228,7 +245,9 @@ class RecentPackets {
     this.key[i] = key;
     this.prev[i] = this.table[slot];
     this.table[slot] = pos;
-    this.packet[i] = packet;
+    this.origLen[i] = packet.origLen;
+    this.ipAt[i] = from;
+    this.packet[i] = data === undefined ? headersOf(packet) : undefined;
     this.data[i] = data;
     this.from[i] = from;
     this.to[i] = to;
@@ -240,6 +259,8 @@ class RecentPackets {
     const at = new Float64Array(cap);
     const key = new Int32Array(cap);
     const prev = new Float64Array(cap);
+    const origLen = new Int32Array(cap);
+    const ipAt = new Int32Array(cap);
     const packet: (DecodedPacket | undefined)[] = new Array(cap).fill(undefined);
     const data: (Uint8Array | undefined)[] = new Array(cap).fill(undefined);
     const from = new Int32Array(cap);
@@ -254,6 +275,8 @@ class RecentPackets {
       key[j] = this.key[i];
       prev[j] = table[slot];
       table[slot] = pos;
+      origLen[j] = this.origLen[i];
+      ipAt[j] = this.ipAt[i];
       packet[j] = this.packet[i];
       data[j] = this.data[i];
       from[j] = this.from[i];
@@ -264,6 +287,8 @@ class RecentPackets {
     this.at = at;
     this.key = key;
     this.prev = prev;
+    this.origLen = origLen;
+    this.ipAt = ipAt;
     this.packet = packet;
     this.data = data;
     this.from = from;
@@ -346,15 +371,18 @@ export class CaptureFactsBuilder {
     const data = from >= 0 ? rec!.data : undefined;
     const to = data ? Math.min(data.length, rec!.capLen) : 0;
     // The packets of that bucket's slot still in the window, newest first: a duplicate has the
-    // same headers and the same captured bytes (both or neither with bytes).
+    // same captured IP bytes, original length and IP offset, which make the same decoded headers;
+    // packets without bytes have the same headers (both or neither with bytes).
     for (let pos = ring.newest(key); pos >= ring.head;) {
       const i = pos % ring.capacity;
-      if (ring.key[i] === key && Math.abs(at - ring.at[i]) <= window && samePacket(pkt, ring.packet[i]!)) {
+      if (ring.key[i] === key && Math.abs(at - ring.at[i]) <= window) {
         const seen = ring.data[i];
         const same =
           data === undefined || seen === undefined
-            ? data === seen
-            : sameBytes(data, from, to, seen, ring.from[i], ring.to[i]);
+            ? data === seen && samePacket(pkt, ring.packet[i]!)
+            : ring.origLen[i] === pkt.origLen &&
+              ring.ipAt[i] === from &&
+              sameBytes(data, from, to, seen, ring.from[i], ring.to[i]);
         if (same) {
           this.duplicates++;
           return true;

@@ -15,7 +15,7 @@ import { ipv4Number, ipv4Text } from "../decode/address.js";
 import { endpoint } from "../endpoint.js";
 import { SweepSchedule } from "../time.js";
 import type { DecodedPacket, IcmpError } from "../types.js";
-import { TcpFlag } from "../types.js";
+import { DOUBLE_ZERO, TcpFlag } from "../types.js";
 import type {
   AnalysisFlag,
   ConnectionSummary,
@@ -52,8 +52,13 @@ export interface ConnectionTrackerOptions {
 
 /** At most this many RTT samples are kept per direction for percentiles (running min/avg/max are exact). */
 const RTT_RESERVOIR = 256;
-/** Outstanding data segments remembered per direction for RTT sampling. */
+/** Outstanding data segments remembered per direction for RTT sampling (a power of two: Unacked's ring doubles up to it). */
 const MAX_OUTSTANDING = 4096;
+
+/** Shared empty storage for a side's unacknowledged segments until it sends data. */
+const NO_DOUBLES = new Float64Array(0);
+const NO_BYTES = new Uint8Array(0);
+
 /** Sequence holes tracked per direction (reordering / capture loss). */
 const MAX_HOLES = 128;
 /** Disjoint byte ranges kept per direction before the closest ones are merged. */
@@ -74,14 +79,6 @@ const MAX_SACK_BLOCKS = 4;
 const SACK_BLOCKS = new Float64Array(2 * MAX_SACK_BLOCKS);
 
 const TWO32 = 4294967296;
-
-/**
- * Zero for connection fields that later hold durations: -0 is the one zero V8 keeps as a double,
- * so the field is a double from the start. Starting as a small integer, its first duration would
- * change the shape of every connection object and deoptimise the code that reads them, late in a
- * capture. Reported values add 0 (-0 + 0 is 0).
- */
-const DOUBLE_ZERO = -0;
 
 /** Running RTT aggregate plus a bounded, deterministic reservoir for percentiles. */
 class RttStats {
@@ -246,61 +243,77 @@ interface Hole {
 
 /**
  * Data segments sent and not acknowledged yet, oldest first: where each ends, when it was sent,
- * whether it was resent since. Parallel arrays with a moving head, not an object per segment (a
- * bulk transfer has one per packet).
+ * whether it was resent since. A ring over parallel typed arrays whose size doubles up to
+ * MAX_OUTSTANDING, not an object per segment (a bulk transfer has one per packet): steady
+ * traffic allocates nothing. A side that never sends data holds none (shared empty arrays).
  */
 class Unacked {
-  private ends: number[] = [];
-  private ats: number[] = [];
-  private resent: boolean[] = [];
+  private ends = NO_DOUBLES;
+  private ats = NO_DOUBLES;
+  private resent = NO_BYTES;
+  /** Ring index of the oldest segment. */
   private head = 0;
+  private count = 0;
 
   get length(): number {
-    return this.ends.length - this.head;
+    return this.count;
   }
 
   endOf(i: number): number {
-    return this.ends[this.head + i];
+    return this.ends[(this.head + i) & (this.ends.length - 1)];
   }
 
   sentAt(i: number): number {
-    return this.ats[this.head + i];
+    return this.ats[(this.head + i) & (this.ends.length - 1)];
   }
 
   wasResent(i: number): boolean {
-    return this.resent[this.head + i];
+    return this.resent[(this.head + i) & (this.ends.length - 1)] === 1;
   }
 
   markResent(i: number): void {
-    this.resent[this.head + i] = true;
+    this.resent[(this.head + i) & (this.ends.length - 1)] = 1;
   }
 
   /**
-   * Adds the newest segment; at MAX_OUTSTANDING the oldest is forgotten. The cap is counted in
+   * Adds the newest segment; at MAX_OUTSTANDING the oldest is overwritten. That is counted in
    * without a branch of its own: code first run late in a capture (when the cap is reached) would
    * throw away the optimised per-packet fold that inlines this.
    */
   push(end: number, at: number): void {
-    this.head += this.ends.length - this.head >= MAX_OUTSTANDING ? 1 : 0;
-    this.ends.push(end);
-    this.ats.push(at);
-    this.resent.push(false);
-    this.compact();
+    if (this.count === this.ends.length && this.count < MAX_OUTSTANDING) this.grow();
+    const mask = this.ends.length - 1;
+    const full = this.count === this.ends.length ? 1 : 0;
+    const i = (this.head + this.count) & mask;
+    this.ends[i] = end;
+    this.ats[i] = at;
+    this.resent[i] = 0;
+    this.head = (this.head + full) & mask;
+    this.count += 1 - full;
   }
 
   /** Drops the first n segments. */
   drop(n: number): void {
-    this.head += n;
-    this.compact();
+    this.head = (this.head + n) & (this.ends.length - 1);
+    this.count -= n;
   }
 
-  private compact(): void {
-    if (this.head >= 1024 && this.head * 2 >= this.ends.length) {
-      this.ends = this.ends.slice(this.head);
-      this.ats = this.ats.slice(this.head);
-      this.resent = this.resent.slice(this.head);
-      this.head = 0;
+  /** Twice the room (at least 8), the segments moved to its start in order. */
+  private grow(): void {
+    const size = Math.max(8, this.ends.length * 2);
+    const ends = new Float64Array(size);
+    const ats = new Float64Array(size);
+    const resent = new Uint8Array(size);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) & (this.ends.length - 1);
+      ends[k] = this.ends[i];
+      ats[k] = this.ats[i];
+      resent[k] = this.resent[i];
     }
+    this.ends = ends;
+    this.ats = ats;
+    this.resent = resent;
+    this.head = 0;
   }
 }
 

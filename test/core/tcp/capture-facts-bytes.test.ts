@@ -112,6 +112,29 @@ describe("duplicate frames", () => {
     );
   });
 
+  it("keeps nothing of the packet objects: the caller may refill them for the next packet", () => {
+    // With bytes (a binary capture) and without (tcpdump text): the packet pushed first is then
+    // overwritten with other headers, as a reusing decoder would; its copy is still found.
+    for (const withBytes of [true, false]) {
+      const a = packet(0, [1, 2, 3, 4]);
+      const copy = packet(10, [1, 2, 3, 4]);
+      const facts = new CaptureFactsBuilder();
+      assert.equal(facts.packet(a.pkt, withBytes ? a.rec : undefined), false);
+      Object.assign(a.pkt.tcp!, { seq: 1, ack: 2, options: {} });
+      Object.assign(a.pkt.ip!, { id: 99, src: "10.9.9.9" });
+      assert.equal(facts.packet(copy.pkt, withBytes ? copy.rec : undefined), true, `bytes: ${withBytes}`);
+    }
+  });
+
+  it("takes equal bytes for a copy only with the same original length", () => {
+    const a = packet(0, [1, 2, 3, 4]);
+    const b = packet(10, [1, 2, 3, 4]);
+    const facts = new CaptureFactsBuilder();
+    facts.packet(a.pkt, a.rec);
+    const longer = { ...b.pkt, origLen: b.pkt.origLen + 4 };
+    assert.equal(facts.packet(longer, { ...b.rec, origLen: longer.origLen }), false);
+  });
+
   it("keeps finding copies when the window holds thousands of packets", () => {
     // 5000 distinct packets within 50 µs (the ring grows), then a copy of each.
     const first = Array.from({ length: 5000 }, (_, i) =>

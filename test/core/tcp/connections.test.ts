@@ -301,6 +301,29 @@ describe("sequence facts measured from the bytes", () => {
     assert.match(c.history, /t/);
   });
 
+  it("times ACKs against the newest 4096 segments in flight, in order, past the ring's wrap", () => {
+    // 5000 segments 1 ms apart with no ACK; then ACKs at 5.1 s: one for segment 100 (forgotten:
+    // no sample), one for segment 4999 (timed from it), then two rounds more through the ring.
+    const f = new Flow();
+    const pkts = [...f.handshake(0, 0.001)];
+    const at = (i: number) => 0.1 + i * 0.001;
+    for (let i = 0; i < 5000; i++) pkts.push(f.cli("A", 1 + i * 100, 1, 100, { at: at(i) }));
+    pkts.push(f.srv("A", 1, 1 + 101 * 100, 0, { at: 5.1 }));
+    pkts.push(f.srv("A", 1, 1 + 4000 * 100, 0, { at: 5.2 }));
+    pkts.push(f.srv("A", 1, 1 + 5000 * 100, 0, { at: 5.3 }));
+    for (let round = 0; round < 3; round++) {
+      const base = 5000 + round * 3000;
+      for (let i = 0; i < 3000; i++)
+        pkts.push(f.cli("A", 1 + (base + i) * 100, 1, 100, { at: 6 + round + i * 1e-4 }));
+      pkts.push(f.srv("A", 1, 1 + (base + 3000) * 100, 0, { at: 6.5 + round }));
+    }
+    const d = one(pkts).dir.client;
+    assert.equal(d.ackRtt?.samples, 5);
+    assert.ok(Math.abs((d.ackRtt?.max ?? 0) - (5.1 - at(100))) > 1, "segment 100 was forgotten");
+    assert.ok(Math.abs((d.ackRtt?.max ?? 0) - (5.2 - at(3999))) < 1e-9, `max ${d.ackRtt?.max}`);
+    assert.ok(Math.abs((d.ackRtt?.min ?? 0) - (6.5 - (6 + 2999e-4))) < 1e-9, `min ${d.ackRtt?.min}`);
+  });
+
   it("classifies a retransmission after duplicate ACKs as fast", () => {
     const f = new Flow();
     const c = one([
