@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const node = process.execPath;
 const readCapture = join(root, "bench", "read-capture.mjs");
-const cliMain = join(root, "dist", "cli", "main.js");
+const cliMain = join(root, "dist", "bin", "tcpdoctor.js");
 const readerBuild = [
   join(root, "dist", "io", "capture-source.js"),
   join(root, "dist", "core", "capture", "parser.js"),
