@@ -3,7 +3,7 @@
 // loaded on demand so that `tcpdoctor packets` does not pay for the HTML or Prometheus code.
 import { platform } from "node:os";
 import { Command, CommanderError, Option } from "commander";
-import { exitNow, prepareExit } from "../io/gc.js";
+import { exitNow } from "../io/gc.js";
 import { VERSION } from "../version.js";
 import { EXIT_USAGE, errorLine, isInternalError, UserError } from "./errors.js";
 
@@ -227,14 +227,30 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-    prepareExit();
-  },
-  (err) => {
-    process.stderr.write(`tcpdoctor: ${failureLine(err)}\n`);
-    process.exitCode = EXIT_USAGE;
-    prepareExit();
-  },
-);
+/** Resolves once `stream` has handed everything written to it to the OS (or can take no more). */
+function drained(stream: NodeJS.WriteStream): Promise<void> | undefined {
+  if (stream.writableLength === 0 || stream.destroyed) return undefined;
+  return new Promise((resolve) => {
+    stream.once("drain", resolve);
+    stream.once("close", resolve);
+    stream.once("error", () => resolve());
+  });
+}
+
+/**
+ * Ends the process with `code` once stdout and stderr are drained. process.exit skips what an
+ * exit by an empty event loop does first: freeing the environment and, page by page, the
+ * JavaScript heap (20–40 ms after a large analysis). Nothing else is pending by then: every
+ * command awaits its own work.
+ */
+async function endProcess(code: number): Promise<void> {
+  process.exitCode = code;
+  await drained(process.stdout);
+  await drained(process.stderr);
+  exitNow(code);
+}
+
+main(process.argv).then(endProcess, (err) => {
+  process.stderr.write(`tcpdoctor: ${failureLine(err)}\n`);
+  return endProcess(EXIT_USAGE);
+});
