@@ -235,7 +235,6 @@ class RecentPackets {
     from: number,
     to: number,
   ): void {
-    // Bytes stand for the headers; without them, the headers are copied.
     if (this.tail - this.head >= MAX_RECENT_PACKETS) this.dropOldest();
     if (this.tail - this.head === this.capacity) this.grow();
     const pos = this.tail++;
@@ -247,6 +246,7 @@ class RecentPackets {
     this.table[slot] = pos;
     this.origLen[i] = packet.origLen;
     this.ipAt[i] = from;
+    // Bytes stand for the headers; without them, the headers are copied.
     this.packet[i] = data === undefined ? headersOf(packet) : undefined;
     this.data[i] = data;
     this.from[i] = from;
