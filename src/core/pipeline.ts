@@ -43,14 +43,18 @@ export class CaptureAnalysis {
   private filled = -1;
   private readonly onPacket?: (pa: PacketAnalysis, pkt: DecodedPacket) => void;
   private finished?: CaptureResult;
+  /**
+   * Without onPacket nothing keeps a packet or its analysis row past push(): the caller may refill
+   * one packet object for every record (packetDecoder's reuse), and the analyzer refills one row.
+   */
+  readonly reusesPackets: boolean;
 
   constructor(opts: CaptureAnalysisOptions = {}) {
     const idleTimeoutSec = opts.idleTimeoutSec ?? 3600;
     this.onPacket = opts.onPacket;
     this.facts = new CaptureFactsBuilder({ fromText: opts.fromText });
-    // Without a consumer of the rows, one row object serves every packet: the tracker reads it
-    // before the next one and keeps nothing of it.
-    this.analyzer = new TcpAnalyzer({ idleTimeoutSec, reuseRows: !opts.onPacket });
+    this.reusesPackets = !opts.onPacket;
+    this.analyzer = new TcpAnalyzer({ idleTimeoutSec, reuseRows: this.reusesPackets });
     this.tracker = new ConnectionTracker({
       idleTimeoutSec,
       onFinal: (c) => {
@@ -70,7 +74,7 @@ export class CaptureAnalysis {
    * One decoded packet, in capture order. With the raw record, duplicate detection also compares
    * the captured IP bytes. Exact duplicates (mirroring) still reach the per-packet analysis, as
    * they do in Wireshark, but are kept out of the connection facts. Nothing of `pkt` is kept past
-   * the call but what onPacket keeps: without onPacket, the caller may refill it for the next one.
+   * the call but what onPacket keeps (see reusesPackets).
    */
   push(pkt: DecodedPacket, rec?: PacketRecord): void {
     // After the end nothing more counts (the result is made once).

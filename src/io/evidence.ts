@@ -148,9 +148,8 @@ function unreadableWarning(skipped: { line: number; reason: string; unreadable: 
 
 /**
  * Streams one capture file through reader → decoder → analysis. The chunks may come from reused
- * buffers: the analysis copies what it keeps of a chunk's records before the next is read.
- * With `reusePackets` (no consumer of the packets but the analysis, which copies what it keeps),
- * one packet object is refilled for every record.
+ * buffers: the analysis copies what it keeps of a chunk's records before the next is read, and
+ * one packet object is refilled for every record when the analysis allows it.
  */
 async function feedCapture(
   path: string,
@@ -158,7 +157,6 @@ async function feedCapture(
   chunks: AsyncIterable<Uint8Array>,
   gzip: boolean,
   analysis: CaptureAnalysis,
-  reusePackets: boolean,
 ): Promise<InputInfo> {
   const warnings: string[] = [];
   // The analysis keeps nothing of a record but bytes it copies before the next chunk.
@@ -167,7 +165,7 @@ async function feedCapture(
     reusedChunks: true,
     reusedRecords: true,
   });
-  const decode = packetDecoder({ reuse: reusePackets });
+  const decode = packetDecoder({ reuse: analysis.reusesPackets });
   const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => analysis.push(decode(rec), rec);
   try {
     for await (const chunk of chunks) {
@@ -276,7 +274,7 @@ export async function loadEvidence(paths: InputSource[], opts: LoadOptions = {})
     if (captureFormatOf(head)) {
       const analysis = new CaptureAnalysis({ onPacket: opts.onPacket });
       opened.reuseBuffers();
-      const info = await feedCapture(name, head, chunks, gzip, analysis, !opts.onPacket);
+      const info = await feedCapture(name, head, chunks, gzip, analysis);
       info.warnings.push(...streamWarnings);
       inputs.push(info);
       finishAnalysis(analysis);
