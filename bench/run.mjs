@@ -78,6 +78,31 @@ function parseArgs(argv) {
   return out;
 }
 
+/**
+ * The environment every measured command runs in: only what locates programs and files and sets
+ * the language. Anything else the shell carries can change how a tool starts, and would then be
+ * timed as if it were the tool's own work: NODE_OPTIONS adds flags or preloaded modules to every
+ * Node process, and NODE_EXTRA_CA_CERTS makes Node parse a CA bundle at every start (Node 20 reads
+ * it while starting, TLS or not). Ours and the reference tools get the same environment.
+ */
+const KEPT_ENV = ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"];
+const RUN_ENV = Object.fromEntries(
+  KEPT_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]),
+);
+/** Variables of the caller's environment that change Node's start, reported when set. */
+const NODE_START_ENV = ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS"];
+
+/** Best of three wall times of `node -e 0` in `env`, in seconds. */
+function nodeStart(env) {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync(process.execPath, ["-e", "0"], { env, stdio: "ignore" });
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  return best;
+}
+
 function onPath(tool) {
   return (process.env.PATH ?? "").split(":").some((d) => d && existsSync(join(d, tool)));
 }
@@ -106,11 +131,13 @@ function runOnce(entry, file) {
     // the file and the command as its arguments); "socket": cat's output as a parent process
     // hands it on (Node's stdio pipes are socket pairs).
     let feeder;
-    if (entry.stdin === "socket") feeder = spawn("cat", [file], { stdio: ["ignore", "pipe", "inherit"] });
+    if (entry.stdin === "socket")
+      feeder = spawn("cat", [file], { env: RUN_ENV, stdio: ["ignore", "pipe", "inherit"] });
     const argvRun = entry.stdin === "pipe" ? ["sh", "-c", 'cat -- "$0" | exec "$@"', file, ...cmd] : cmd;
     const started = process.hrtime.bigint();
     const child = spawn(argvRun[0], argvRun.slice(1), {
       cwd: root,
+      env: RUN_ENV,
       stdio: [feeder ? feeder.stdout : "ignore", entry.json ? "pipe" : "ignore", "pipe"],
     });
     let stdout = "";
@@ -376,6 +403,13 @@ async function main() {
       `  note: the machine is busy (load ${load.toFixed(1)} on ${cores} cores): wall times are pessimistic; cpu times hold better`,
     );
   }
+  const startEnv = NODE_START_ENV.filter((k) => process.env[k] !== undefined);
+  if (startEnv.length) {
+    console.log(
+      `  note: ${startEnv.join(" and ")} set here; the commands run without (only ${KEPT_ENV.join(", ")} are passed on).` +
+        ` Node's start with the caller's environment: ${nodeStart(process.env).toFixed(3)} s, with the commands': ${nodeStart(RUN_ENV).toFixed(3)} s (best of 3, node -e 0)`,
+    );
+  }
   if (!GNU_TIME)
     console.log(
       "  note: /usr/bin/time not found: wall time only, peak RSS of our runs from the process itself",
@@ -396,7 +430,7 @@ async function main() {
   const jsonPath = args.json ?? join(outDir, "results.json");
   writeFileSync(
     jsonPath,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores, load, quick: args.quick, runs: args.runs, refRuns: args.refRuns, results, targets }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores, load, env: KEPT_ENV, quick: args.quick, runs: args.runs, refRuns: args.refRuns, results, targets }, null, 2)}\n`,
   );
   console.log(`\nresults: ${jsonPath}`);
   if (args.strict && targets.some((t) => !t.info && !t.met)) process.exit(1);

@@ -216,6 +216,11 @@ class Conversation {
   /** Packets seen since it became live (labels are kept from the second one on). */
   packets = 0;
   rstSeen = false;
+  /**
+   * The handshake RTT in seconds once known, made once: every later row shares this number
+   * instead of boxing a new one per packet.
+   */
+  iRttSec: number | undefined = undefined;
   /** "ip:port" of A and B as printed, once kept. */
   labelOfA: string | undefined = undefined;
   labelOfB: string | undefined = undefined;
@@ -625,7 +630,8 @@ export class TcpAnalyzer {
     out.dupAckNum = (bits & A_DUPLICATE_ACK) !== 0 ? st.dupAcks[fwd] : undefined;
     // Negative when the capture's clock ran backwards, as tshark prints it.
     out.ackRtt = Number.isNaN(sentAt) ? undefined : (now - sentAt) / 1e9;
-    out.iRtt = st.iRtt[slot] > 0 ? st.iRtt[slot] / 1e9 : undefined;
+    if (conv.iRttSec === undefined && st.iRtt[slot] > 0) conv.iRttSec = st.iRtt[slot] / 1e9;
+    out.iRtt = conv.iRttSec;
     out.fromClient = fromA === conv.aIsClient;
     return out;
   }

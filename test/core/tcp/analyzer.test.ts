@@ -192,6 +192,33 @@ describe("TcpAnalyzer numbering", () => {
     assert.equal(r[9].src, "10.0.0.2:80", "the new stream's first side is the SYN sender");
   });
 
+  it("gives each stream its own handshake RTT, also a stream on reused ports and one revived after idling", () => {
+    const r = run(
+      [
+        ...HANDSHAKE,
+        { t: 0.03, from: "c", flags: "PA", seq: 1001, ack: 5001, len: 10 },
+        { t: 0.05, from: "c", flags: "FA", seq: 1011, ack: 5001 },
+        { t: 0.06, from: "s", flags: "FA", seq: 5001, ack: 1012 },
+        { t: 0.07, from: "c", flags: "A", seq: 1012, ack: 5002 },
+        // Same ports, another ISN: stream 1, whose handshake takes 50 ms.
+        { t: 1, from: "c", flags: "S", seq: 2000 },
+        { t: 1.03, from: "s", flags: "SA", seq: 9000, ack: 2001 },
+        { t: 1.05, from: "c", flags: "A", seq: 2001, ack: 9001 },
+        // Idle past the timeout (retired), then back: still stream 1 and its RTT.
+        { t: 10, from: "c", flags: "PA", seq: 2001, ack: 9001, len: 5 },
+      ],
+      { idleTimeoutSec: 2 },
+    );
+    assert.deepEqual(
+      r.map((x) => x.stream),
+      [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1],
+    );
+    assert.deepEqual(
+      r.map((x) => x.iRtt),
+      [undefined, undefined, 0.002, 0.002, 0.002, 0.002, 0.002, undefined, undefined, 0.05, 0.05],
+    );
+  });
+
   it("flags a SYN-ACK with another ISN as reused ports and renumbers from it, in the same stream", () => {
     const r = run([
       ...HANDSHAKE,
