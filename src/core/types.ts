@@ -1,7 +1,6 @@
 // Shared data shapes of the pure core: capture records, decoded layers.
 // Everything here is plain data so it can cross module boundaries and be serialised.
 
-/** Link-layer header types (LINKTYPE_* numbers of the pcap/pcapng formats). */
 /**
  * Zero for number fields that later hold doubles (durations, 32-bit sequence numbers, IPv4
  * addresses): -0 is the one zero V8 keeps as a double, so the field is a double from the start.
@@ -11,6 +10,7 @@
  */
 export const DOUBLE_ZERO = -0;
 
+/** Link-layer header types (LINKTYPE_* numbers of the pcap/pcapng formats). */
 export const LinkType = {
   NULL: 0, // BSD loopback, host-endian AF_ value
   ETHERNET: 1,
