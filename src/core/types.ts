@@ -25,8 +25,10 @@ export const LinkType = {
 } as const;
 
 /**
- * One packet as stored in a capture file. `data` is a view into the bytes that were read
- * (no copy unless the record straddled two input chunks); it stays valid after later records.
+ * One packet as stored in a capture file: its captured bytes are `bytes[start, start + capLen)`,
+ * where `bytes` is mostly the chunk that was read (no copy, and no view made per packet, unless
+ * the record straddled two input chunks); they stay valid after later records unless the reader
+ * reuses its buffers. `recordBytes()` (core/capture) returns them as one view.
  */
 export interface PacketRecord {
   /** 1-based frame number in the file (every packet counts, TCP or not). */
@@ -37,9 +39,13 @@ export interface PacketRecord {
   /** pcapng interface id (0 for classic pcap). */
   interfaceId: number;
   linkType: number;
+  /** Bytes captured (the record's length in `bytes`). */
   capLen: number;
   origLen: number;
-  data: Uint8Array;
+  /** The buffer holding the record's bytes. */
+  bytes: Uint8Array;
+  /** Index of the record's first byte in `bytes`. */
+  start: number;
 }
 
 /** Facts about the capture file itself, known once reading is done (or as it goes). */
@@ -108,7 +114,7 @@ export interface TcpHeader {
   payloadLen: number;
   /** Payload bytes actually present in the capture (may be less than payloadLen under snaplen). */
   capturedPayloadLen: number;
-  /** Offset of the TCP payload inside PacketRecord.data (when captured). */
+  /** Index of the TCP payload in the record's `bytes` (PacketRecord.bytes, when captured). */
   payloadOffset: number;
   options: TcpOptions;
 }

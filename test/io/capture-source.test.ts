@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
+import { recordBytes } from "../../src/core/capture/parser.js";
 import type { PacketRecord, ReaderWarning } from "../../src/core/types.js";
 import { HEAD_BYTES, openInput, readCaptureFile } from "../../src/io/capture-source.js";
 import { payload, pcapFile } from "../fixtures/capture/builders.js";
@@ -40,7 +41,7 @@ async function readAll(path: string, onWarning?: (w: ReaderWarning) => void) {
 
 function summary(recs: PacketRecord[]): string[] {
   return recs.map(
-    (r) => `${r.frame} ${r.tsSec}.${r.tsNsec} ${r.capLen} ${Buffer.from(r.data).toString("base64")}`,
+    (r) => `${r.frame} ${r.tsSec}.${r.tsNsec} ${r.capLen} ${Buffer.from(recordBytes(r)).toString("base64")}`,
   );
 }
 
@@ -156,7 +157,7 @@ describe("readCaptureFile", () => {
     assert.equal(a.info.gzip, false);
     assert.equal(b.info.gzip, true);
     assert.equal(b.info.packets, 300);
-    assert.deepEqual([...a.recs[299].data], [...payload(900 + (299 % 200), 299)]);
+    assert.deepEqual([...recordBytes(a.recs[299])], [...payload(900 + (299 % 200), 299)]);
   });
 
   it("keeps what decompressed from a gzip stream that ends early, with warnings", async () => {
@@ -223,9 +224,13 @@ describe("readCaptureFile", () => {
     const path = join(tmp, "many.pcap");
     writeFileSync(path, pcapFile({}, many));
     const kept: PacketRecord[] = [];
-    const info = await readCaptureFile(path, (r) => kept.push({ ...r, data: r.data.slice() }), {
-      transientRecords: true,
-    });
+    const info = await readCaptureFile(
+      path,
+      (r) => kept.push({ ...r, bytes: recordBytes(r).slice(), start: 0 }),
+      {
+        transientRecords: true,
+      },
+    );
     assert.equal(info.packets, 5000);
     assert.deepEqual(summary(kept), summary((await readAll(path)).recs));
   });
@@ -261,9 +266,10 @@ function readStdinInChild(
 ): Promise<{ summary: string[]; gzip: boolean }> {
   const script = `
     import { readCaptureFile } from ${JSON.stringify(join(repoRoot, "src/io/capture-source.ts"))};
+    import { recordBytes } from ${JSON.stringify(join(repoRoot, "src/core/capture/parser.ts"))};
     if (${stdin === "non-blocking"}) void process.stdin.isTTY;
     const recs = [];
-    const info = await readCaptureFile("-", (r) => recs.push(r.frame + " " + r.tsSec + "." + r.tsNsec + " " + r.capLen + " " + Buffer.from(r.data).toString("base64")), { transientRecords: ${transient} });
+    const info = await readCaptureFile("-", (r) => recs.push(r.frame + " " + r.tsSec + "." + r.tsNsec + " " + r.capLen + " " + Buffer.from(recordBytes(r)).toString("base64")), { transientRecords: ${transient} });
     process.stdout.write(JSON.stringify({ summary: recs, gzip: info.gzip }));
   `;
   const node = [process.execPath, "--import", "tsx", "--input-type=module", "-e", script];

@@ -123,7 +123,12 @@ export class ChunkQueue {
   }
 
   private setHead(chunk: Uint8Array): void {
-    this.head = chunk;
+    // Records point into the head chunk: a plain Uint8Array, never a Buffer, keeps the decoders'
+    // byte loads on one kind of array whatever the reader handed in.
+    this.head =
+      chunk.constructor === Uint8Array
+        ? chunk
+        : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.headView = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.headBuffer = chunk.buffer;
     this.headBase = chunk.byteOffset;

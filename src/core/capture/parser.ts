@@ -11,18 +11,19 @@ import { type FormatReader, makeRecord, type ReaderContext } from "./shared.js";
 export { captureFormatOf, isGzip } from "./detect.js";
 export type { CaptureErrorCode } from "./errors.js";
 export { CaptureFormatError } from "./errors.js";
+export { recordBytes } from "./shared.js";
 
 export interface CaptureParserOptions {
   /** Called for every warning as it happens (they are also collected in info.warnings). */
   onWarning?: (w: ReaderWarning) => void;
   /**
    * The caller overwrites each chunk once push() has returned (a reader reusing its buffers):
-   * the parser then copies the incomplete frame at a chunk's end, and records (their `data`
-   * views) are valid only until push() returns.
+   * the parser then copies the incomplete frame at a chunk's end, and records (their `bytes`)
+   * are valid only until push() returns.
    */
   reusedChunks?: boolean;
   /**
-   * The caller keeps nothing of a record past its callback (it may keep `data`, on the terms of
+   * The caller keeps nothing of a record past its callback (it may keep `bytes`, on the terms of
    * reusedChunks): one record object is then refilled for every record, instead of one each.
    */
   reusedRecords?: boolean;
@@ -32,9 +33,9 @@ export interface CaptureParserOptions {
 const MAX_KEPT_WARNINGS = 100;
 
 /**
- * Reads pcap and pcapng from bytes pushed in any chunking. Records are views into the pushed
- * chunks: a consumer that keeps `data` long after the callback keeps the whole chunk alive and
- * should copy (`rec.data.slice()`). After a CaptureFormatError the parser is not usable further.
+ * Reads pcap and pcapng from bytes pushed in any chunking. Records point into the pushed chunks:
+ * a consumer that keeps `bytes` long after the callback keeps the whole chunk alive and should
+ * copy (`recordBytes(rec).slice()`). After a CaptureFormatError the parser is not usable further.
  */
 export class CaptureParser {
   private readonly queue = new ChunkQueue();
@@ -59,7 +60,9 @@ export class CaptureParser {
     this.ctx = {
       info: this.fileInfo,
       warn: (w) => this.warn(w),
-      record: opts?.reusedRecords ? makeRecord(undefined, 0, 0, 0, 0, 0, 0, 0, new Uint8Array(0)) : undefined,
+      record: opts?.reusedRecords
+        ? makeRecord(undefined, 0, 0, 0, 0, 0, 0, 0, new Uint8Array(0), 0)
+        : undefined,
     };
   }
 
@@ -74,8 +77,7 @@ export class CaptureParser {
 
   /**
    * Feeds the next bytes of the file; calls emit for every packet completed by them, in order.
-   * The records' data views point into the pushed chunks (or a fresh copy for a packet split
-   * across chunks) and stay valid after later pushes, as long as the caller does not reuse chunks.
+   * The records' bytes are the pushed chunks (or a fresh copy for a packet split across chunks) and stay valid after later pushes, as long as the caller does not reuse chunks.
    * Throws CaptureFormatError when the file header or a record/block frame is broken.
    */
   push(chunk: Uint8Array, emit: (rec: PacketRecord) => void): void {

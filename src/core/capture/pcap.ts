@@ -63,8 +63,6 @@ export class PcapReader implements FormatReader {
         // Records lying whole inside the head chunk: read in place.
         const buf = q.head;
         const dv = q.headView;
-        const ab = q.headBuffer;
-        const base = q.headBase;
         const start = q.headPos;
         const end = buf.length;
         let p = start;
@@ -76,8 +74,19 @@ export class PcapReader implements FormatReader {
           }
           const next = p + RECORD_HEADER_LEN + capLen;
           if (next > end) break;
-          const data = new Uint8Array(ab, base + p + RECORD_HEADER_LEN, capLen);
-          const rec = record(reused, dv, p, le, nsPerUnit, linkType, ++frame, data);
+          // The record is read where it lies in the chunk: no view is made per packet.
+          const rec = record(
+            reused,
+            dv,
+            p,
+            le,
+            nsPerUnit,
+            linkType,
+            ++frame,
+            buf,
+            p + RECORD_HEADER_LEN,
+            capLen,
+          );
           p = next;
           emit(rec);
         }
@@ -99,7 +108,9 @@ export class PcapReader implements FormatReader {
             nsPerUnit,
             linkType,
             ++frame,
-            bytes.subarray(RECORD_HEADER_LEN),
+            bytes,
+            RECORD_HEADER_LEN,
+            capLen,
           ),
         );
       }
@@ -146,7 +157,9 @@ function record(
   nsPerUnit: number,
   linkType: number,
   frame: number,
-  data: Uint8Array,
+  bytes: Uint8Array,
+  start: number,
+  capLen: number,
 ): PacketRecord {
   let tsSec = hv.getUint32(at, le);
   let tsNsec = hv.getUint32(at + 4, le) * nsPerUnit;
@@ -155,7 +168,18 @@ function record(
     tsSec += Math.floor(tsNsec / 1_000_000_000);
     tsNsec %= 1_000_000_000;
   }
-  return makeRecord(reused, frame, tsSec, tsNsec, 0, linkType, data.length, hv.getUint32(at + 12, le), data);
+  return makeRecord(
+    reused,
+    frame,
+    tsSec,
+    tsNsec,
+    0,
+    linkType,
+    capLen,
+    hv.getUint32(at + 12, le),
+    bytes,
+    start,
+  );
 }
 
 function badLength(capLen: number, offset: number): CaptureFormatError {

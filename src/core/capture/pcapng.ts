@@ -193,7 +193,8 @@ export class PcapngReader implements FormatReader {
           iface.linkType,
           capLen,
           dv.getUint32(p + 24, le),
-          new Uint8Array(buf.buffer, buf.byteOffset + p + 28, capLen),
+          buf,
+          p + 28,
         ),
       );
       return;
@@ -282,7 +283,8 @@ export class PcapngReader implements FormatReader {
         iface.linkType,
         capLen,
         origLen,
-        buf.subarray(p + 12, p + 12 + capLen),
+        buf,
+        p + 12,
       ),
     );
   }

@@ -36,9 +36,11 @@ export function makeRecord(
   linkType: number,
   capLen: number,
   origLen: number,
-  data: Uint8Array,
+  bytes: Uint8Array,
+  start: number,
 ): PacketRecord {
-  if (reused === undefined) return { frame, tsSec, tsNsec, interfaceId, linkType, capLen, origLen, data };
+  if (reused === undefined)
+    return { frame, tsSec, tsNsec, interfaceId, linkType, capLen, origLen, bytes, start };
   reused.frame = frame;
   reused.tsSec = tsSec;
   reused.tsNsec = tsNsec;
@@ -46,8 +48,14 @@ export function makeRecord(
   reused.linkType = linkType;
   reused.capLen = capLen;
   reused.origLen = origLen;
-  reused.data = data;
+  reused.bytes = bytes;
+  reused.start = start;
   return reused;
+}
+
+/** The captured bytes of a record, as one view (no copy). */
+export function recordBytes(rec: PacketRecord): Uint8Array {
+  return rec.bytes.subarray(rec.start, rec.start + rec.capLen);
 }
 
 /**

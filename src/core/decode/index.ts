@@ -83,7 +83,8 @@ export function packetDecoder(opts: { reuse?: boolean } = {}): (rec: PacketRecor
 }
 
 function decodeWith(rec: PacketRecord, reuse: ReusedLayers | undefined): DecodedPacket {
-  const data = rec.data;
+  const data = rec.bytes;
+  const start = rec.start;
   const out = reuse?.packet ?? newPacket(reuse);
   out.frame = rec.frame;
   out.tsSec = rec.tsSec;
@@ -101,12 +102,13 @@ function decodeWith(rec: PacketRecord, reuse: ReusedLayers | undefined): Decoded
     out.error = `unsupported link type ${rec.linkType}`;
     return out;
   }
-  const captured = Math.min(data.length, rec.capLen);
+  // The layers read the record where it lies in `bytes`: offsets below are indexes into it.
+  const captured = Math.min(data.length - start, rec.capLen);
   const cur = cursor;
-  cur.offset = 0;
-  cur.capEnd = captured;
-  cur.end = captured;
-  cur.origEnd = Math.max(rec.origLen, captured);
+  cur.offset = start;
+  cur.capEnd = start + captured;
+  cur.end = start + captured;
+  cur.origEnd = start + Math.max(rec.origLen, captured);
   cur.next = NONE;
   cur.reuse = reuse;
   if (!link(data, cur, out)) return out;

@@ -4,7 +4,7 @@
 import type { DecodedPacket, IpHeader, TcpHeader, TcpOptions } from "../types.js";
 
 export interface LayerCursor {
-  /** Offset of the next header inside the record's bytes. */
+  /** Index of the next header in the bytes holding the record (PacketRecord.bytes). */
   offset: number;
   /** End of the captured bytes that belong to the packet (link padding and trailers excluded once an IP header gave the length). */
   capEnd: number;

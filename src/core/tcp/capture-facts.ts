@@ -143,14 +143,19 @@ function headersOf(pkt: DecodedPacket): DecodedPacket {
 }
 
 /**
- * Where the captured IP bytes of a TCP packet start within its record (they end at
- * min(data.length, capLen)); -1 without a record.
+ * Where the captured IP bytes of a TCP packet start within its record (they end with the
+ * record's captured bytes); -1 without a record.
  */
 function ipBytesFrom(pkt: DecodedPacket, rec: PacketRecord | undefined): number {
   const tcp = pkt.tcp;
   if (!rec || !tcp || tcp.payloadOffset <= 0) return -1;
-  const from = tcp.payloadOffset - tcp.headerLen - pkt.ip!.headerLen;
-  return from >= 0 && from < Math.min(rec.data.length, rec.capLen) ? from : -1;
+  const from = tcp.payloadOffset - tcp.headerLen - pkt.ip!.headerLen - rec.start;
+  return from >= 0 && from < recordEnd(rec) - rec.start ? from : -1;
+}
+
+/** End of a record's captured bytes in `bytes`. */
+function recordEnd(rec: PacketRecord): number {
+  return Math.min(rec.bytes.length, rec.start + rec.capLen);
 }
 
 function sameBytes(
@@ -191,7 +196,7 @@ class RecentPackets {
   data: (Uint8Array | undefined)[] = new Array(this.capacity).fill(undefined);
   from = new Int32Array(this.capacity);
   to = new Int32Array(this.capacity);
-  /** 1 where `data` is a copy of our own rather than a view into the caller's record. */
+  /** 1 where `data` is a copy of our own rather than the buffer holding the caller's record. */
   owned = new Uint8Array(this.capacity);
   /** Newest position per table slot (-1: none); twice the ring's size. */
   table = new Float64Array(2 * this.capacity).fill(-1);
@@ -231,6 +236,7 @@ class RecentPackets {
     at: number,
     key: number,
     packet: DecodedPacket,
+    ipAt: number,
     data: Uint8Array | undefined,
     from: number,
     to: number,
@@ -245,7 +251,7 @@ class RecentPackets {
     this.prev[i] = this.table[slot];
     this.table[slot] = pos;
     this.origLen[i] = packet.origLen;
-    this.ipAt[i] = from;
+    this.ipAt[i] = ipAt;
     // Bytes stand for the headers; without them, the headers are copied.
     this.packet[i] = data === undefined ? headersOf(packet) : undefined;
     this.data[i] = data;
@@ -367,9 +373,11 @@ export class CaptureFactsBuilder {
     ring.expire(at - this.dupWindowNs);
     const control = pkt.tcp !== undefined && (pkt.tcp.flags & (TcpFlag.SYN | TcpFlag.RST)) !== 0;
     const window = control ? this.controlDupWindowNs : this.dupWindowNs;
-    const from = ipBytesFrom(pkt, rec);
-    const data = from >= 0 ? rec!.data : undefined;
-    const to = data ? Math.min(data.length, rec!.capLen) : 0;
+    // The IP bytes: where they start in the record, and where they lie in the record's buffer.
+    const ipAt = ipBytesFrom(pkt, rec);
+    const data = ipAt >= 0 ? rec!.bytes : undefined;
+    const from = data ? rec!.start + ipAt : 0;
+    const to = data ? recordEnd(rec!) : 0;
     // The packets of that bucket's slot still in the window, newest first: a duplicate has the
     // same captured IP bytes, original length and IP offset, which make the same decoded headers;
     // packets without bytes have the same headers (both or neither with bytes).
@@ -381,7 +389,7 @@ export class CaptureFactsBuilder {
           data === undefined || seen === undefined
             ? data === seen && samePacket(pkt, ring.packet[i]!)
             : ring.origLen[i] === pkt.origLen &&
-              ring.ipAt[i] === from &&
+              ring.ipAt[i] === ipAt &&
               sameBytes(data, from, to, seen, ring.from[i], ring.to[i]);
         if (same) {
           this.duplicates++;
@@ -390,7 +398,7 @@ export class CaptureFactsBuilder {
       }
       pos = ring.prev[i];
     }
-    ring.push(at, key, pkt, data, from, to);
+    ring.push(at, key, pkt, ipAt, data, from, to);
     return false;
   }
 

@@ -49,7 +49,7 @@ function checkInvariants(p: DecodedPacket, rec: PacketRecord): void {
   const t = p.tcp;
   if (t) {
     assert.ok(t.capturedPayloadLen >= 0 && t.capturedPayloadLen <= t.payloadLen);
-    if (t.capturedPayloadLen > 0) assert.ok(t.payloadOffset + t.capturedPayloadLen <= rec.data.length);
+    if (t.capturedPayloadLen > 0) assert.ok(t.payloadOffset + t.capturedPayloadLen <= rec.start + rec.capLen);
     assert.ok(t.seq >= 0 && t.seq <= 0xffffffff && t.ack >= 0 && t.ack <= 0xffffffff);
     assert.ok(Number.isInteger(t.payloadLen));
     assert.ok(t.headerLen >= 20);
@@ -120,6 +120,25 @@ describe("decoding never throws on packet bytes", () => {
           data[0] = (iter % 4 === 1 ? 0x45 : 0x60) | (data[0] & 15);
         const rec = record(linkType, data);
         checkInvariants(decodePacket(rec), rec);
+      }
+    }
+  });
+
+  it("a record inside a larger buffer (where a reader finds it) decodes as the record alone", () => {
+    for (const [name, linkType, frame] of FRAMES) {
+      for (const cut of [frame.length, 54, 30]) {
+        const alone = snap(linkType, frame, cut);
+        // Bytes of other records around it: 0xff everywhere but the record's own bytes.
+        const at = 37;
+        const buffer = new Uint8Array(at + alone.capLen + 64).fill(0xff);
+        buffer.set(alone.bytes, at);
+        const inside: PacketRecord = { ...alone, bytes: buffer, start: at };
+        const a = decodePacket(alone);
+        const b = decodePacket(inside);
+        checkInvariants(b, inside);
+        // Offsets are indexes into the record's buffer; everything else is the same.
+        if (a.tcp && b.tcp) b.tcp.payloadOffset -= at;
+        assert.deepEqual(b, a, `${name} cut at ${cut}`);
       }
     }
   });

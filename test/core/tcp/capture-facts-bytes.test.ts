@@ -31,7 +31,8 @@ function packet(
     linkType: 1,
     capLen: data.length,
     origLen: data.length,
-    data,
+    bytes: data,
+    start: 0,
   };
   const pkt: DecodedPacket = {
     frame: n,
@@ -151,12 +152,12 @@ describe("duplicate frames", () => {
     // compared by its own bytes, not by whatever now sits where they were.
     const a = packet(0, [1, 2, 3, 4]);
     const b = packet(10, [1, 2, 3, 5]);
-    const shared = a.rec.data;
+    const shared = a.rec.bytes;
     const facts = new CaptureFactsBuilder();
     assert.equal(facts.packet(a.pkt, a.rec), false);
     facts.detachRecords();
-    shared.set(b.rec.data);
-    assert.equal(facts.packet(b.pkt, { ...b.rec, data: shared }), false, "b is not a copy of a");
+    shared.set(b.rec.bytes);
+    assert.equal(facts.packet(b.pkt, { ...b.rec, bytes: shared }), false, "b is not a copy of a");
     const c = packet(20, [1, 2, 3, 4]);
     assert.equal(facts.packet(c.pkt, c.rec), true, "c is");
   });
