@@ -173,23 +173,31 @@ function sameBytes(
 }
 
 /**
+ * Positions are renumbered from 0 before they reach this, so that they stay small integers and
+ * a position's slot is a mask (`pos & mask`), not a division: the ring is touched for every packet.
+ */
+const RENUMBER_AT = 2 ** 30;
+
+/**
  * Packets of the last duplicate window in arrival order, as a growable ring of parallel arrays:
- * their time, bucket, original length, and captured IP bytes (a view into the record until
- * detachBytes() copies it, held only while in the window) with where those began in the record;
- * for a packet without bytes (ICMP, tcpdump text), a copy of its decoded headers instead (the
- * caller's packet object may be refilled for the next packet). A table from bucket to the
+ * their time, bucket, original length, and captured IP bytes (the buffer holding the record,
+ * until detachBytes() copies them, held only while in the window) with where those began in the
+ * record; for a packet without bytes (ICMP, tcpdump text), a copy of its decoded headers instead
+ * (the caller's packet object may be refilled for the next packet). A table from bucket to the
  * newest position in it, and a link from each position to the previous one of its table slot,
  * find the packets of a bucket; positions older than `head` have left the window, so nothing is
  * ever deleted from the table.
  */
-class RecentPackets {
+export class RecentPackets {
+  /** A power of two, as is the table's length. */
   capacity = 1024;
-  /** Absolute positions: entries [head, tail) are in the window. */
+  mask = this.capacity - 1;
+  /** Positions: entries [head, tail) are in the window. */
   head = 0;
   tail = 0;
   at = new Float64Array(this.capacity);
   key = new Int32Array(this.capacity);
-  prev = new Float64Array(this.capacity);
+  prev = new Int32Array(this.capacity);
   origLen = new Int32Array(this.capacity);
   ipAt = new Int32Array(this.capacity);
   packet: (DecodedPacket | undefined)[] = new Array(this.capacity).fill(undefined);
@@ -198,8 +206,11 @@ class RecentPackets {
   to = new Int32Array(this.capacity);
   /** 1 where `data` is a copy of our own rather than the buffer holding the caller's record. */
   owned = new Uint8Array(this.capacity);
-  /** Newest position per table slot (-1: none); twice the ring's size. */
-  table = new Float64Array(2 * this.capacity).fill(-1);
+  /** Newest position per table slot (-1: none). */
+  table = new Int32Array(2 * this.capacity).fill(-1);
+
+  /** `renumberAt`: the position at which positions start again from 0 (lower only in tests). */
+  constructor(private readonly renumberAt = RENUMBER_AT) {}
 
   /** Newest position of a bucket's table slot, or -1 (follow `prev` for older ones). */
   newest(key: number): number {
@@ -208,12 +219,12 @@ class RecentPackets {
 
   /** Forgets the entries older than `cutoff` (times are in arrival order). */
   expire(cutoff: number): void {
-    while (this.head < this.tail && this.at[this.head % this.capacity] < cutoff) this.dropOldest();
+    while (this.head < this.tail && this.at[this.head & this.mask] < cutoff) this.dropOldest();
   }
 
   /** Lets go of the oldest entry. */
   private dropOldest(): void {
-    const i = this.head % this.capacity;
+    const i = this.head & this.mask;
     this.packet[i] = undefined;
     this.data[i] = undefined;
     this.head++;
@@ -222,7 +233,7 @@ class RecentPackets {
   /** Copies the bytes still viewed in callers' records, which may be overwritten after this. */
   detachBytes(): void {
     for (let pos = this.head; pos < this.tail; pos++) {
-      const i = pos % this.capacity;
+      const i = pos & this.mask;
       const data = this.data[i];
       if (data === undefined || this.owned[i] === 1) continue;
       this.data[i] = data.slice(this.from[i], this.to[i]);
@@ -242,9 +253,10 @@ class RecentPackets {
     to: number,
   ): void {
     if (this.tail - this.head >= MAX_RECENT_PACKETS) this.dropOldest();
-    if (this.tail - this.head === this.capacity) this.grow();
+    if (this.tail - this.head === this.capacity) this.rebuild(this.capacity * 2, 0);
+    else if (this.tail >= this.renumberAt) this.rebuild(this.capacity, this.head);
     const pos = this.tail++;
-    const i = pos % this.capacity;
+    const i = pos & this.mask;
     const slot = key & (this.table.length - 1);
     this.at[i] = at;
     this.key[i] = key;
@@ -260,11 +272,11 @@ class RecentPackets {
     this.owned[i] = 0;
   }
 
-  private grow(): void {
-    const cap = this.capacity * 2;
+  /** The live entries moved into arrays of `cap` entries, their positions lowered by `shift`. */
+  private rebuild(cap: number, shift: number): void {
     const at = new Float64Array(cap);
     const key = new Int32Array(cap);
-    const prev = new Float64Array(cap);
+    const prev = new Int32Array(cap);
     const origLen = new Int32Array(cap);
     const ipAt = new Int32Array(cap);
     const packet: (DecodedPacket | undefined)[] = new Array(cap).fill(undefined);
@@ -272,15 +284,16 @@ class RecentPackets {
     const from = new Int32Array(cap);
     const to = new Int32Array(cap);
     const owned = new Uint8Array(cap);
-    const table = new Float64Array(2 * cap).fill(-1);
+    const table = new Int32Array(2 * cap).fill(-1);
     for (let pos = this.head; pos < this.tail; pos++) {
-      const i = pos % this.capacity;
-      const j = pos % cap;
+      const i = pos & this.mask;
+      const moved = pos - shift;
+      const j = moved & (cap - 1);
       const slot = this.key[i] & (table.length - 1);
       at[j] = this.at[i];
       key[j] = this.key[i];
       prev[j] = table[slot];
-      table[slot] = pos;
+      table[slot] = moved;
       origLen[j] = this.origLen[i];
       ipAt[j] = this.ipAt[i];
       packet[j] = this.packet[i];
@@ -290,6 +303,9 @@ class RecentPackets {
       owned[j] = this.owned[i];
     }
     this.capacity = cap;
+    this.mask = cap - 1;
+    this.head -= shift;
+    this.tail -= shift;
     this.at = at;
     this.key = key;
     this.prev = prev;
@@ -382,7 +398,7 @@ export class CaptureFactsBuilder {
     // same captured IP bytes, original length and IP offset, which make the same decoded headers;
     // packets without bytes have the same headers (both or neither with bytes).
     for (let pos = ring.newest(key); pos >= ring.head;) {
-      const i = pos % ring.capacity;
+      const i = pos & ring.mask;
       if (ring.key[i] === key && Math.abs(at - ring.at[i]) <= window) {
         const seen = ring.data[i];
         const same =

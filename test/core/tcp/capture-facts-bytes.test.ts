@@ -2,7 +2,7 @@
 // found without hashing every byte of every packet.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CaptureFactsBuilder } from "../../../src/core/tcp/capture-facts.js";
+import { CaptureFactsBuilder, RecentPackets } from "../../../src/core/tcp/capture-facts.js";
 import type { DecodedPacket, PacketRecord } from "../../../src/core/types.js";
 
 let frame = 0;
@@ -179,5 +179,39 @@ describe("duplicate frames", () => {
     b.packet(a.pkt, a.rec);
     assert.equal(b.result().duplicates, 1);
     assert.equal(b.result().packets, 2);
+  });
+});
+
+describe("the ring of recent packets", () => {
+  /** Times of the live entries of a bucket, newest first, found as duplicate detection finds them. */
+  function timesOf(ring: RecentPackets, key: number): number[] {
+    const out: number[] = [];
+    for (let pos = ring.newest(key); pos >= ring.head; pos = ring.prev[pos & ring.mask]) {
+      if (ring.key[pos & ring.mask] === key) out.push(ring.at[pos & ring.mask]);
+    }
+    return out;
+  }
+
+  it("finds every packet still in the window across growth and renumbering, and none older", () => {
+    // Renumbered from position 3000 (2^30 outside tests): 12000 packets cross it several times.
+    const ring = new RecentPackets(3000);
+    const { pkt } = packet(0, [1]);
+    // Packets older than the cutoff have left for good (a cutoff never moves back).
+    let cutoff = 0;
+    let grew = false;
+    for (let t = 0; t < 12000; t++) {
+      // Long windows at times (1500 packets: the ring of 1024 grows), short ones in between.
+      cutoff = Math.max(cutoff, t - (t % 4000 < 2500 ? 1500 : 3));
+      ring.expire(cutoff);
+      ring.push(t, t % 7, pkt, 0, new Uint8Array(1), 0, 1);
+      grew ||= ring.capacity > 1024;
+      assert.ok(ring.tail <= 3000, `position ${ring.tail} stays below the renumbering point`);
+      for (let key = 0; key < 7; key++) {
+        const expected: number[] = [];
+        for (let u = t; u >= cutoff; u--) if (u % 7 === key) expected.push(u);
+        assert.deepEqual(timesOf(ring, key), expected, `bucket ${key} after packet ${t}`);
+      }
+    }
+    assert.ok(grew, "the ring grew");
   });
 });
