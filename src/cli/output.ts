@@ -1,8 +1,8 @@
 // Terminal output: one colour decision (TTY, NO_COLOR, --no-color) and a buffered stdout writer
 // that respects back-pressure, so `packets --json > file` on a large capture stays fast and bounded.
 import { stat } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { isatty } from "node:tty";
 import pc from "picocolors";
 import { interruptPipeInputs, isPipeInput } from "../io/capture-source.js";
 import { exitNow } from "../io/gc.js";
@@ -81,10 +81,16 @@ export async function checkOutputFile(option: string, path: string): Promise<voi
  *   the input instead of the process, so what was read so far is still reported, as tcpdump
  *   itself does; a second Ctrl-C, or one once nothing is read from a pipe any more, quits (130).
  */
+/** Whether stdin is a terminal; node:tty (and the net module it loads) only when asked. */
+function stdinIsTerminal(): boolean {
+  const tty = createRequire(import.meta.url)("node:tty") as typeof import("node:tty");
+  return tty.isatty(0);
+}
+
 export function prepareInputs(inputs: string[]): void {
   // isatty(0), not process.stdin.isTTY: making process.stdin would turn a pipe non-blocking, and
   // the capture reader's own reads of pipes and sockets need them blocking.
-  if (inputs.includes("-") && isatty(0))
+  if (inputs.includes("-") && stdinIsTerminal())
     process.stderr.write(
       "tcpdoctor: reading from stdin (pipe a capture or command output in; Ctrl-D ends)\n",
     );
