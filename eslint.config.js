@@ -21,6 +21,12 @@ export default tseslint.config(
     },
   },
   {
+    // The command line's launcher is CommonJS (scripts/bin-launcher.cjs, see scripts/bundle.mjs).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { ...globals.node } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     // Browser-side script of the HTML report, and page code run by the browser tests.
     files: ["src/report/html/client*.ts", "test/browser/**/*.ts"],
     languageOptions: { globals: { ...globals.browser, ...globals.node } },

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// Bundles the built command line (dist/cli/main.js, from tsc) into dist/bin/: the entry
-// tcpdoctor.js plus one chunk per lazily loaded command and shared code. Loading ~50 modules one
-// by one (resolve, stat, read, compile, link each) is ~30 ms of every run; a few bundled chunks
-// load in a fraction of that. The library (dist/index.js) stays tsc's module tree.
+// Bundles the built command line (dist/cli/main.js, from tsc) into one CommonJS script,
+// dist/bin/tcpdoctor-bundle.js, started by dist/bin/tcpdoctor.js (scripts/bin-launcher.cjs) with
+// V8's code cache, which this script then makes by running a few commands. Loading ~50 modules
+// one by one (resolve, stat, read, compile, link each) is ~30 ms of every run; one script whose
+// bytecode is read back from the cache costs a fraction of that. Commands load lazily inside the
+// bundle. The library (dist/index.js) stays tsc's module tree.
 //
 // Bundled: our code, commander and picocolors (on every command's path). Left to Node to load
 // from node_modules when a command needs them: the larger dependencies of the HTML report, the
 // config files and the Prometheus endpoint, which no capture command loads.
-import { rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -35,25 +38,71 @@ const lazyChildProcessForCommander = {
   },
 };
 
+/**
+ * `await import("node:zlib")` and the like, kept for rare paths: in the CommonJS bundle they
+ * become a require() behind a promise (the bundle is run as a script, where import() would need
+ * Node's ES module loader).
+ */
+const builtinImportsAsRequire = {
+  name: "builtin-imports-as-require",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: args.path, namespace: "builtin-require" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+const bundle = join(outdir, "tcpdoctor-bundle.js");
 await build({
-  entryPoints: { tcpdoctor: join(root, "dist", "cli", "main.js") },
-  outdir,
+  entryPoints: [join(root, "dist", "cli", "main.js")],
+  outfile: bundle,
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
   external: ["prom-client", "yaml", "zod", "uplot", "ipaddr.js"],
-  // commander is CommonJS: its require() of Node's own modules needs a require in ESM output.
-  banner: {
-    js: 'import { createRequire as __tcpdoctorRequire } from "node:module";\nconst require = __tcpdoctorRequire(import.meta.url);',
-  },
-  chunkNames: "chunks/[name]-[hash]",
+  // The few modules that locate files from import.meta.url get the bundle's own URL.
+  define: { "import.meta.url": "__tcpdoctorModuleUrl" },
+  banner: { js: 'var __tcpdoctorModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   legalComments: "none",
-  // Less source for V8 to scan at every start (the comments alone are a third of commander):
-  // ~5 ms of a small run. Names are kept, so stack traces still say where.
+  // Less source to read and keep (the comments alone are a third of commander). Names are kept,
+  // so stack traces still say where.
   minifyWhitespace: true,
-  plugins: [lazyChildProcessForCommander],
+  plugins: [lazyChildProcessForCommander, builtinImportsAsRequire],
   logLevel: "warning",
 });
+// The launcher wraps the script in a function: no #! line inside it.
+writeFileSync(bundle, readFileSync(bundle, "utf8").replace(/^#!.*\n/, ""));
+// dist/bin holds CommonJS (the package is ES modules).
+writeFileSync(join(outdir, "package.json"), '{ "type": "commonjs" }\n');
+const bin = join(outdir, "tcpdoctor.js");
+copyFileSync(join(root, "scripts", "bin-launcher.cjs"), bin);
+chmodSync(bin, 0o755);
+
+// The code cache: commands over the smallest capture of the repository (a SYN and its RST), each
+// adding what it compiled. Measured on `conns` over bench's 1 GB capture (medians of 14-16 runs):
+// no cache 1014 ms, this cache 965-971 ms, a cache made over a 105-packet capture with zero
+// windows and retransmissions 1012-1044 ms; the small one gives the start-up gain without that
+// loss. Without NODE_OPTIONS, whose V8 flags a cache would have to match at every later run.
+const sample = join(root, "test", "fixtures", "conns", "refused.pcap");
+const env = { ...process.env, TCPDOCTOR_WRITE_CODE_CACHE: "1" };
+delete env.NODE_OPTIONS;
+for (const args of [
+  ["analyze", sample],
+  ["conns", sample],
+  ["packets", "--json", sample],
+]) {
+  const run = spawnSync(process.execPath, [bin, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+  // Findings make a non-zero exit; a crash has no exit code or says so on stderr.
+  if (run.status === null || /internal error|Error:/.test(run.stderr.toString())) {
+    throw new Error(`making the code cache: tcpdoctor ${args.join(" ")} failed: ${run.stderr}`);
+  }
+}
+if (!existsSync(join(outdir, "tcpdoctor-bundle.cache")))
+  throw new Error("making the code cache: no cache written");
