@@ -2,7 +2,8 @@
 // The command line's entry (copied to dist/bin/tcpdoctor.js by scripts/bundle.mjs). It runs the
 // bundled command line (tcpdoctor-bundle.js) with V8's code cache beside it: the bytecode of the
 // modules, and of the functions that analysing a capture runs, is read back instead of being
-// compiled again at every start (~40 ms of `conns` over a 1 GB capture, ~10 ms of a small run).
+// compiled again at every start (~20 ms of `conns` over a small capture, ~45 ms over bench's 1 GB
+// one, where the functions of the analysis no longer wait to be compiled).
 // Node 20 has no such cache for ES modules, hence one CommonJS script. A cache that does not
 // match this Node and its flags is refused by V8, and the script is then compiled as usual.
 "use strict";
