@@ -1,7 +1,13 @@
 // tcpdoctor as a library: the pure analysis core, the parsers, the rules and the report model.
 // The CLI (src/cli) is one user of these; none of them needs it.
 
-export { CaptureFormatError, CaptureParser, captureFormatOf, isGzip } from "./core/capture/index.js";
+export {
+  CaptureFormatError,
+  CaptureParser,
+  captureFormatOf,
+  isGzip,
+  recordBytes,
+} from "./core/capture/index.js";
 export { decodePacket, packetDecoder } from "./core/decode/index.js";
 export { CaptureAnalysis } from "./core/pipeline.js";
 export { TcpAnalyzer } from "./core/tcp/analyzer.js";

@@ -74,6 +74,12 @@ export async function checkOutputFile(option: string, path: string): Promise<voi
   if (target?.isDirectory()) throw new UserError(`${option} ${path}: is a directory, expected a file name`);
 }
 
+/** Whether stdin is a terminal; node:tty (and the net module it loads) only when asked. */
+function stdinIsTerminal(): boolean {
+  const tty = createRequire(import.meta.url)("node:tty") as typeof import("node:tty");
+  return tty.isatty(0);
+}
+
 /**
  * Readies the command's inputs for reading:
  * - waiting silently for a terminal to type a capture looks like a hang: say what is awaited;
@@ -81,12 +87,6 @@ export async function checkOutputFile(option: string, path: string): Promise<voi
  *   the input instead of the process, so what was read so far is still reported, as tcpdump
  *   itself does; a second Ctrl-C, or one once nothing is read from a pipe any more, quits (130).
  */
-/** Whether stdin is a terminal; node:tty (and the net module it loads) only when asked. */
-function stdinIsTerminal(): boolean {
-  const tty = createRequire(import.meta.url)("node:tty") as typeof import("node:tty");
-  return tty.isatty(0);
-}
-
 export function prepareInputs(inputs: string[]): void {
   // isatty(0), not process.stdin.isTTY: making process.stdin would turn a pipe non-blocking, and
   // the capture reader's own reads of pipes and sockets need them blocking.

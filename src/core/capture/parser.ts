@@ -77,7 +77,8 @@ export class CaptureParser {
 
   /**
    * Feeds the next bytes of the file; calls emit for every packet completed by them, in order.
-   * The records' bytes are the pushed chunks (or a fresh copy for a packet split across chunks) and stay valid after later pushes, as long as the caller does not reuse chunks.
+   * The records' bytes are the pushed chunks (or a fresh copy for a packet split across chunks)
+   * and stay valid after later pushes, as long as the caller does not reuse chunks.
    * Throws CaptureFormatError when the file header or a record/block frame is broken.
    */
   push(chunk: Uint8Array, emit: (rec: PacketRecord) => void): void {
