@@ -30,10 +30,14 @@ const script = new Script(
   // import() of a package that is only an ES module goes to Node's loader, as in a module.
   { filename: bundle, cachedData, importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER },
 );
-// scripts/bundle.mjs makes the cache by running a few commands with this set: each run adds the
-// functions it compiled to those read from the cache.
-if (process.env.TCPDOCTOR_WRITE_CODE_CACHE === "1") {
-  process.on("exit", () => writeFileSync(cacheFile, script.createCachedData()));
+// TCPDOCTOR_CODE_CACHE=write: scripts/bundle.mjs makes the cache by running a few commands so,
+// each adding the functions it compiled to those read from the cache. =report: says on stderr
+// whether the cache was used (a test checks that the build's cache is).
+const mode = process.env.TCPDOCTOR_CODE_CACHE;
+if (mode === "write") process.on("exit", () => writeFileSync(cacheFile, script.createCachedData()));
+else if (mode === "report") {
+  const state = cachedData === undefined ? "absent" : script.cachedDataRejected ? "rejected" : "used";
+  process.stderr.write(`tcpdoctor: code cache ${state}\n`);
 }
 const bundled = { exports: {} };
 script.runInThisContext()(bundled.exports, createRequire(bundle), bundled, bundle, __dirname);

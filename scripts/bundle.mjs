@@ -91,7 +91,7 @@ chmodSync(bin, 0o755);
 // windows and retransmissions 1012-1044 ms; the small one gives the start-up gain without that
 // loss. Without NODE_OPTIONS, whose V8 flags a cache would have to match at every later run.
 const sample = join(root, "test", "fixtures", "conns", "refused.pcap");
-const env = { ...process.env, TCPDOCTOR_WRITE_CODE_CACHE: "1" };
+const env = { ...process.env, TCPDOCTOR_CODE_CACHE: "write" };
 delete env.NODE_OPTIONS;
 for (const args of [
   ["analyze", sample],
