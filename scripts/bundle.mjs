@@ -19,38 +19,38 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = join(root, "dist", "bin");
 
 /**
- * commander requires node:child_process when it loads, for subcommands that are separate
- * executables, which tcpdoctor has none of; loading it (and the net and dgram modules behind it)
- * is ~4 ms of every run. commander gets a stand-in that loads it on first use.
+ * Node modules that the bundle gets as small CommonJS stand-ins instead of importing them as
+ * written (undefined: the import stays as it is). Named by kind and module: esbuild keeps one
+ * module per name, and the two kinds of one module differ.
+ * - commander requires node:child_process when it loads, for subcommands that are separate
+ *   executables, which tcpdoctor has none of; loading it (and the net and dgram modules behind
+ *   it) is ~4 ms of every run: commander's stand-in loads it on first use;
+ * - `await import("node:zlib")` and the like, kept for rare paths, become a require() behind a
+ *   promise (the bundle is run as a script, where import() would need Node's ES module loader).
  */
-const lazyChildProcessForCommander = {
-  name: "lazy-child-process-for-commander",
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
-        ? { path: "child_process", namespace: "lazy-child-process" }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: "lazy-child-process" }, () => ({
+function standIn(args) {
+  if (/^(node:)?child_process$/.test(args.path) && /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer))
+    return {
+      name: "lazy:child_process",
       contents: 'module.exports = { spawn: (...args) => require("node:child_process").spawn(...args) };',
-      loader: "js",
-    }));
-  },
-};
-
-/**
- * `await import("node:zlib")` and the like, kept for rare paths: in the CommonJS bundle they
- * become a require() behind a promise (the bundle is run as a script, where import() would need
- * Node's ES module loader).
- */
-const builtinImportsAsRequire = {
-  name: "builtin-imports-as-require",
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) =>
-      args.kind === "dynamic-import" ? { path: args.path, namespace: "builtin-require" } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
+    };
+  if (args.path.startsWith("node:") && args.kind === "dynamic-import")
+    return {
+      name: `require:${args.path}`,
       contents: `module.exports = require(${JSON.stringify(args.path)});`,
+    };
+  return undefined;
+}
+
+const nodeModuleStandIns = {
+  name: "node-module-stand-ins",
+  setup(b) {
+    b.onResolve({ filter: /^(node:|child_process$)/ }, (args) => {
+      const found = standIn(args);
+      return found && { path: found.name, namespace: "stand-in", pluginData: found.contents };
+    });
+    b.onLoad({ filter: /.*/, namespace: "stand-in" }, (args) => ({
+      contents: args.pluginData,
       loader: "js",
     }));
   },
@@ -74,7 +74,7 @@ await build({
   // Less source to read and keep (the comments alone are a third of commander). Names are kept,
   // so stack traces still say where.
   minifyWhitespace: true,
-  plugins: [lazyChildProcessForCommander, builtinImportsAsRequire],
+  plugins: [nodeModuleStandIns],
   logLevel: "warning",
 });
 // The launcher wraps the script in a function: no #! line inside it.

@@ -10,7 +10,7 @@ import { decodePacket, linkDecoders, packetDecoder } from "../core/decode/index.
 import { CaptureAnalysis } from "../core/pipeline.js";
 import { withStream } from "../core/tcp/connections.js";
 import type { ConnectionSummary, PacketAnalysis } from "../core/tcp/types.js";
-import type { DecodedPacket } from "../core/types.js";
+import type { DecodedPacket, PacketRecord } from "../core/types.js";
 import type { HostSnapshot } from "../host/types.js";
 import type { CaptureFacts } from "../rules/types.js";
 import { type OpenedInput, openInput } from "./capture-source.js";
@@ -166,7 +166,7 @@ async function feedCapture(
     reusedRecords: true,
   });
   const decode = packetDecoder({ reuse: analysis.reusesPackets });
-  const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => analysis.push(decode(rec), rec);
+  const emit = (rec: PacketRecord) => analysis.push(decode(rec), rec);
   try {
     for await (const chunk of chunks) {
       parser.push(chunk, emit);
@@ -389,7 +389,7 @@ export async function streamPackets(
       reusedChunks: true,
       reusedRecords: true,
     });
-    const emit = (rec: Parameters<Parameters<CaptureParser["push"]>[1]>[0]) => onPacket(decodePacket(rec));
+    const emit = (rec: PacketRecord) => onPacket(decodePacket(rec));
     try {
       for await (const chunk of chunks) {
         parser.push(chunk, emit);
